@@ -1,0 +1,46 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from './auth/auth.module.js';
+import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import { SameOriginGuard } from './common/same-origin.guard.js';
+import { createValidationPipe } from './common/validation.js';
+import type { AppConfig } from './config/config.schema.js';
+import { dataSourceOptions } from './database/data-source.js';
+import { HealthModule } from './health/health.module.js';
+import { ProfileModule } from './profile/profile.module.js';
+import { RedisModule } from './redis/redis.module.js';
+import { SessionGuard } from './session/session.guard.js';
+import { SessionModule } from './session/session.module.js';
+import { UsersModule } from './users/users.module.js';
+
+@Module({})
+export class AppModule {
+  /** The configuration is validated once, before Nest starts (main.ts), and handed in here. */
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => config] }),
+        TypeOrmModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (c: ConfigService<AppConfig, true>) => dataSourceOptions(c.get('databaseUrl', { infer: true })),
+        }),
+        RedisModule,
+        UsersModule,
+        SessionModule,
+        AuthModule,
+        ProfileModule,
+        HealthModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        // Order matters: a cross-site request is refused (403) before its session is looked at.
+        { provide: APP_GUARD, useClass: SameOriginGuard },
+        { provide: APP_GUARD, useClass: SessionGuard },
+      ],
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import { ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
+import { AppModule } from './app.module.js';
+import { createAppLogger, requestLogger } from './common/logging.js';
+import type { AppConfig } from './config/config.schema.js';
+import { SessionMiddleware } from './session/session.middleware.js';
+
+/** Bodies larger than this get a JSON 413 (SPEC §2). */
+export const BODY_LIMIT = '16kb';
+
+export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bodyParser: false, // registered by configureApp with our limit
+    logger: createAppLogger(config.logLevel),
+    abortOnError: false,
+  });
+  configureApp(app);
+  return app;
+}
+
+/** Everything about the Express app that is not a route: shared by main.ts and the tests. */
+export function configureApp(app: NestExpressApplication): void {
+  const config = app.get<ConfigService<AppConfig, true>>(ConfigService);
+
+  // Behind nginx, Express sees every request arrive over plain http from nginx's address. Only
+  // when it trusts that address does it believe X-Forwarded-Proto/-For: then req.secure is true,
+  // the Secure session cookie is sent, and req.ip is the client's. Trusting more than the proxy
+  // would let any client claim to be https or any address (config.schema.ts refuses `true`).
+  app.set('trust proxy', config.get('trustProxy', { infer: true }));
+  app.disable('x-powered-by');
+
+  app.use(requestLogger(config.get('logLevel', { infer: true })));
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    // Every answer may depend on the session: no shared or browser cache may keep it.
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
+  app.use(...app.get(SessionMiddleware).handlers());
+  app.enableShutdownHooks();
+}

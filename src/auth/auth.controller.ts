@@ -1,0 +1,34 @@
+import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { Public } from '../common/public.decorator.js';
+import { toUserJson, type User, type UserJson } from '../users/user.entity.js';
+import { AuthService } from './auth.service.js';
+import { LoginDto } from './dto/login.dto.js';
+import { RegisterDto } from './dto/register.dto.js';
+import { LocalAuthGuard } from './local-auth.guard.js';
+
+@Controller('api/auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Public()
+  @Post('register')
+  async register(@Body() dto: RegisterDto, @Req() req: Request): Promise<UserJson> {
+    return toUserJson(await this.auth.register(dto, req));
+  }
+
+  @Public()
+  @UseGuards(LocalAuthGuard)
+  @Post('login')
+  @HttpCode(200)
+  async login(@Body() dto: LoginDto, @Req() req: Request): Promise<UserJson> {
+    return toUserJson(await this.auth.login(req, req.user as User, dto.rememberMe ?? false));
+  }
+
+  @Public()
+  @Post('logout')
+  @HttpCode(204)
+  async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    await this.auth.logout(req, res);
+  }
+}

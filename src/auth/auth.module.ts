@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { SessionModule } from '../session/session.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { AuthController } from './auth.controller.js';
+import { AuthService } from './auth.service.js';
+import { LocalStrategy } from './local.strategy.js';
+import { PasswordService } from './password.service.js';
+
+@Module({
+  imports: [PassportModule, UsersModule, SessionModule],
+  controllers: [AuthController],
+  providers: [AuthService, PasswordService, LocalStrategy],
+  exports: [AuthService, PasswordService],
+})
+export class AuthModule {}

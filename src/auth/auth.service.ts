@@ -1,0 +1,47 @@
+import { Injectable, UnauthorizedException } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { SessionService } from '../session/session.service.js';
+import type { User } from '../users/user.entity.js';
+import { UsersService } from '../users/users.service.js';
+import type { RegisterDto } from './dto/register.dto.js';
+import { PasswordService } from './password.service.js';
+
+export const INVALID_CREDENTIALS = 'Invalid email or password';
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly passwords: PasswordService,
+    private readonly sessions: SessionService,
+  ) {}
+
+  async register(dto: RegisterDto, req: Request): Promise<User> {
+    this.passwords.assertAcceptable(dto.password, 'password');
+    const user = await this.users.create({
+      email: dto.email,
+      displayName: dto.displayName,
+      passwordHash: await this.passwords.hash(dto.password),
+    });
+    await this.sessions.start(req, user, false);
+    return user;
+  }
+
+  /** One answer for "no such email" and "wrong password", in the same time (PasswordService). */
+  async verifyCredentials(email: string, password: string): Promise<User> {
+    const user = await this.users.findByEmail(email);
+    if (!(await this.passwords.verify(user?.passwordHash, password)) || !user) {
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
+    return user;
+  }
+
+  async login(req: Request, user: User, rememberMe: boolean): Promise<User> {
+    await this.sessions.start(req, user, rememberMe);
+    return this.users.recordLogin(user);
+  }
+
+  logout(req: Request, res: Response): Promise<void> {
+    return this.sessions.end(req, res);
+  }
+}

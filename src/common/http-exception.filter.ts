@@ -1,0 +1,80 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** Errors thrown below Nest (body-parser, http-errors) carry a 4xx `status` and `expose: true`. */
+function clientErrorOf(error: unknown): { status: number; type?: string } | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { status, expose, type } = error as { status?: unknown; expose?: unknown; type?: unknown };
+  if (typeof status === 'number' && status >= 400 && status < 500 && expose === true) {
+    return { status, type: typeof type === 'string' ? type : undefined };
+  }
+  return undefined;
+}
+
+const CLIENT_ERROR_MESSAGES: Record<string, string> = {
+  'entity.too.large': 'Request body exceeds 16 KiB',
+  'entity.parse.failed': 'Request body is not valid JSON',
+  'encoding.unsupported': 'Unsupported content encoding',
+  'charset.unsupported': 'Unsupported charset',
+};
+
+/** Maps anything thrown while handling a request to `{ statusCode, error, message }`. */
+export function toErrorBody(exception: unknown): ErrorBody {
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    const message =
+      typeof response === 'string'
+        ? response
+        : ((response as { message?: string | string[] }).message ?? exception.message);
+    return { statusCode: status, error: REASONS[status] ?? HttpStatus[status] ?? 'Error', message };
+  }
+  const clientError = clientErrorOf(exception);
+  if (clientError) {
+    const { status, type } = clientError;
+    return {
+      statusCode: status,
+      error: REASONS[status] ?? 'Bad Request',
+      message: (type && CLIENT_ERROR_MESSAGES[type]) ?? REASONS[status] ?? 'Bad request',
+    };
+  }
+  return { statusCode: 500, error: REASONS[500], message: 'Internal server error' };
+}
+
+/**
+ * Every error leaves as JSON with no stack trace. Unexpected ones are logged (with their stack,
+ * server-side only) and answered with a bare 500.
+ */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Exceptions');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const body = toErrorBody(exception);
+    if (body.statusCode >= 500 && !(exception instanceof HttpException)) {
+      this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    }
+    if (res.headersSent) return;
+    res.status(body.statusCode).json(body);
+  }
+}

@@ -1,0 +1,206 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/**
+ * The whole environment contract (SPEC §3) in one place. Every message names the variable and
+ * says what is wrong with it, but never echoes the value: a mistyped secret must not end up in a
+ * deployment log.
+ */
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const SAME_SITE = ['lax', 'strict', 'none'] as const;
+/** Express understands these names in `trust proxy` (via proxy-addr). */
+const TRUST_PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const DOMAIN = /^\.?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+const optional = z.string().trim().optional().transform((v) => (v === '' ? undefined : v));
+const required = z.string({ error: 'is required' }).trim().min(1, { error: 'is required' });
+const bool = optional.refine((v) => v === undefined || v === 'true' || v === 'false', {
+  error: 'must be true or false',
+});
+const duration = (fallback: string) =>
+  optional
+    .transform((v) => parseDuration(v ?? fallback))
+    .refine((v) => v !== undefined, { error: 'must be a duration: 90, 90s, 30m, 12h or 14d' })
+    .transform((v) => v as number);
+const integer = (fallback: number, min: number, max: number) =>
+  optional
+    .transform((v) => (v === undefined ? fallback : /^\d+$/.test(v) ? Number(v) : NaN))
+    .refine((v) => Number.isInteger(v) && v >= min && v <= max, {
+      error: `must be a whole number from ${min} to ${max}`,
+    });
+
+function parseTrustProxy(value: string | undefined): false | number | string[] | undefined {
+  if (value === undefined || value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((s) => s.trim());
+  const valid = entries.every((entry) => {
+    if (TRUST_PROXY_NAMES.includes(entry)) return true;
+    const [address, bits, ...rest] = entry.split('/');
+    const family = isIP(address);
+    if (!family || rest.length) return false;
+    if (bits === undefined) return true;
+    return /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+  });
+  return valid ? entries : undefined;
+}
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test'], {
+    error: 'must be development, production or test',
+  }).default('development'),
+  PORT: integer(3000, 1, 65535),
+  HOST: optional.transform((v) => v ?? '0.0.0.0'),
+  DATABASE_URL: required.refine((v) => /^postgres(ql)?:\/\/./.test(v), {
+    error: 'must be a postgres:// URL',
+  }),
+  REDIS_URL: required.refine((v) => /^rediss?:\/\/./.test(v), {
+    error: 'must be a redis:// or rediss:// URL',
+  }),
+  SESSION_SECRET: required
+    .transform((v) => v.split(',').map((s) => s.trim()))
+    .refine((list) => list.every((s) => s.length > 0), { error: 'has an empty entry' }),
+  SESSION_COOKIE_NAME: optional.refine((v) => v === undefined || COOKIE_NAME.test(v), {
+    error: 'is not a valid cookie name',
+  }),
+  SESSION_COOKIE_SECURE: bool,
+  SESSION_COOKIE_DOMAIN: optional.refine((v) => v === undefined || DOMAIN.test(v), {
+    error: 'must be a domain name such as example.com',
+  }),
+  SESSION_COOKIE_PATH: optional.refine((v) => v === undefined || /^\/[^;\s]*$/.test(v), {
+    error: 'must start with / and contain no spaces or semicolons',
+  }),
+  SESSION_COOKIE_SAMESITE: optional
+    .transform((v) => v?.toLowerCase() ?? 'lax')
+    .refine((v) => (SAME_SITE as readonly string[]).includes(v), { error: 'must be lax, strict or none' })
+    .transform((v) => v as (typeof SAME_SITE)[number]),
+  SESSION_IDLE_TIMEOUT: duration('30m'),
+  SESSION_ABSOLUTE_TIMEOUT: duration('12h'),
+  SESSION_REMEMBER_TIMEOUT: duration('14d'),
+  TRUST_PROXY: optional
+    .refine((v) => v !== 'true', {
+      error: 'true would believe X-Forwarded-* from any client; give a hop count or the proxy addresses',
+    })
+    .transform(parseTrustProxy)
+    .refine((v) => v !== undefined, {
+      error: 'must be false, a hop count, or a comma list of addresses, CIDRs, loopback, linklocal, uniquelocal',
+    }),
+  PUBLIC_ORIGIN: optional.refine((v) => v === undefined || isOrigin(v), {
+    error: 'must be an origin such as https://example.com (scheme, host, optional port; no path)',
+  }),
+  PASSWORD_MIN_LENGTH: integer(12, 8, 128),
+  LOG_LEVEL: optional
+    .transform((v) => v ?? 'info')
+    .refine((v) => (LOG_LEVELS as readonly string[]).includes(v), { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+});
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+export type SameSite = (typeof SAME_SITE)[number];
+
+export interface SessionCookieConfig {
+  name: string;
+  secure: boolean;
+  domain: string | undefined;
+  path: string;
+  sameSite: SameSite;
+}
+
+export interface AppConfig {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  databaseUrl: string;
+  redisUrl: string;
+  trustProxy: false | number | string[];
+  publicOrigin: string | undefined;
+  passwordMinLength: number;
+  logLevel: string;
+  session: {
+    /** The first signs new cookies; all of them verify (rotation without logging everyone out). */
+    secrets: string[];
+    cookie: SessionCookieConfig;
+    idleTimeoutMs: number;
+    absoluteTimeoutMs: number;
+    rememberTimeoutMs: number;
+  };
+}
+
+export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; problems: string[] };
+
+/** Validates the environment; on failure returns one line per problem, each naming its variable. */
+export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    };
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const secure = e.SESSION_COOKIE_SECURE === undefined ? production : e.SESSION_COOKIE_SECURE === 'true';
+  const domain = e.SESSION_COOKIE_DOMAIN;
+  const path = e.SESSION_COOKIE_PATH ?? '/';
+  // Cookie name prefixes make the browser enforce our own rules: `__Host-` pins the cookie to this
+  // exact host over HTTPS with Path=/ (no subdomain can overwrite it); `__Secure-` only requires
+  // HTTPS. The default picks the strictest prefix the other settings allow.
+  const name = e.SESSION_COOKIE_NAME ?? (secure ? (domain ? '__Secure-sid' : '__Host-sid') : 'sid');
+
+  const problems: string[] = [];
+  const problem = (variable: string, message: string) => problems.push(`${variable}: ${message}`);
+  if (production && e.SESSION_SECRET.some((s) => s.length < 32)) {
+    problem('SESSION_SECRET', 'every secret must be at least 32 characters in production');
+  }
+  if (production && !secure) {
+    problem('SESSION_COOKIE_SECURE', 'must be true in production (the app is served over HTTPS)');
+  }
+  if (production && !e.PUBLIC_ORIGIN) {
+    problem('PUBLIC_ORIGIN', 'is required in production (used to refuse cross-site requests)');
+  }
+  if (e.SESSION_COOKIE_SAMESITE === 'none' && !secure) {
+    problem('SESSION_COOKIE_SAMESITE', 'none requires SESSION_COOKIE_SECURE=true (browsers drop it otherwise)');
+  }
+  if (name.startsWith('__Host-')) {
+    if (!secure) problem('SESSION_COOKIE_NAME', 'a __Host- cookie requires SESSION_COOKIE_SECURE=true');
+    if (domain) problem('SESSION_COOKIE_NAME', 'a __Host- cookie must not have SESSION_COOKIE_DOMAIN');
+    if (path !== '/') problem('SESSION_COOKIE_NAME', 'a __Host- cookie requires SESSION_COOKIE_PATH=/');
+  } else if (name.startsWith('__Secure-') && !secure) {
+    problem('SESSION_COOKIE_NAME', 'a __Secure- cookie requires SESSION_COOKIE_SECURE=true');
+  }
+  if (e.SESSION_IDLE_TIMEOUT > e.SESSION_ABSOLUTE_TIMEOUT) {
+    problem('SESSION_IDLE_TIMEOUT', 'must not be longer than SESSION_ABSOLUTE_TIMEOUT');
+  }
+  if (problems.length) return { ok: false, problems };
+
+  return {
+    ok: true,
+    config: {
+      nodeEnv: e.NODE_ENV,
+      port: e.PORT,
+      host: e.HOST,
+      databaseUrl: e.DATABASE_URL,
+      redisUrl: e.REDIS_URL,
+      trustProxy: e.TRUST_PROXY as AppConfig['trustProxy'],
+      publicOrigin: e.PUBLIC_ORIGIN,
+      passwordMinLength: e.PASSWORD_MIN_LENGTH,
+      logLevel: e.LOG_LEVEL,
+      session: {
+        secrets: e.SESSION_SECRET,
+        cookie: { name, secure, domain, path, sameSite: e.SESSION_COOKIE_SAMESITE },
+        idleTimeoutMs: e.SESSION_IDLE_TIMEOUT,
+        absoluteTimeoutMs: e.SESSION_ABSOLUTE_TIMEOUT,
+        rememberTimeoutMs: e.SESSION_REMEMBER_TIMEOUT,
+      },
+    },
+  };
+}

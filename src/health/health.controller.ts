@@ -1,0 +1,44 @@
+import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Public } from '../common/public.decorator.js';
+import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
+
+const CHECK_TIMEOUT_MS = 1_500;
+
+@Public()
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
+  ) {}
+
+  /** Liveness: the process answers. Never touches a dependency, so an outage never restarts us. */
+  @Get('healthz')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: Postgres and Redis both answer; a 503 names the ones that do not. */
+  @Get('readyz')
+  async ready(): Promise<{ status: 'ok'; details: Record<string, unknown> }> {
+    try {
+      const result = await this.health.check([
+        () => this.db.pingCheck('postgres').withTimeout(CHECK_TIMEOUT_MS),
+        () =>
+          this.indicators
+            .check('redis')
+            .attempt(async () => {
+              await this.redis.ping();
+            })
+            .withTimeout(CHECK_TIMEOUT_MS),
+      ]);
+      return { status: 'ok', details: result.details };
+    } catch (error) {
+      const failed = Object.keys((error as { response?: { error?: object } }).response?.error ?? {});
+      throw new ServiceUnavailableException(`Not ready: ${failed.join(', ') || 'unknown'} unavailable`);
+    }
+  }
+}

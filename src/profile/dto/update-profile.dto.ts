@@ -1,0 +1,9 @@
+import { Transform } from 'class-transformer';
+import { IsString, Length } from 'class-validator';
+
+export class UpdateProfileDto {
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  @IsString()
+  @Length(1, 80)
+  displayName: string;
+}

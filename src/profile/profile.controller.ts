@@ -1,0 +1,27 @@
+import { Body, Controller, Get, HttpCode, Patch, Put, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import { toUserJson, type UserJson } from '../users/user.entity.js';
+import { ChangePasswordDto } from './dto/change-password.dto.js';
+import { UpdateProfileDto } from './dto/update-profile.dto.js';
+import { ProfileService } from './profile.service.js';
+
+@Controller('api/profile')
+export class ProfileController {
+  constructor(private readonly profile: ProfileService) {}
+
+  @Get()
+  async get(@Req() req: Request): Promise<UserJson> {
+    return toUserJson(await this.profile.get(req.user!.id));
+  }
+
+  @Patch()
+  async update(@Req() req: Request, @Body() dto: UpdateProfileDto): Promise<UserJson> {
+    return toUserJson(await this.profile.rename(req.user!.id, dto.displayName));
+  }
+
+  @Put('password')
+  @HttpCode(204)
+  async changePassword(@Req() req: Request, @Body() dto: ChangePasswordDto): Promise<void> {
+    await this.profile.changePassword(req, dto.currentPassword, dto.newPassword);
+  }
+}

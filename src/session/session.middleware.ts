@@ -1,0 +1,58 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { RedisStore } from 'connect-redis';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import session from 'express-session';
+import passport from 'passport';
+import type { AppConfig } from '../config/config.schema.js';
+import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
+import { SESSION_KEY_PREFIX } from './session-index.js';
+import { SessionService } from './session.service.js';
+
+/** The session pipeline, in order; installed by configureApp() for every request. */
+@Injectable()
+export class SessionMiddleware {
+  constructor(
+    private readonly config: ConfigService<AppConfig, true>,
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
+    private readonly sessions: SessionService,
+  ) {}
+
+  handlers(): RequestHandler[] {
+    const { secrets, cookie } = this.config.get('session', { infer: true });
+    const store = new RedisStore({
+      client: this.redis,
+      prefix: SESSION_KEY_PREFIX,
+      // The record lives exactly as long as the session may (session-timeouts.ts).
+      ttl: (data) => this.sessions.ttlSeconds(data),
+      // express-session would otherwise send an EXPIRE on every request; SessionService.refresh
+      // renews only when a tenth of the idle window has passed.
+      disableTouch: true,
+    });
+    return [
+      session({
+        name: cookie.name,
+        secret: secrets,
+        store,
+        resave: false,
+        // No record and no cookie until there is something to keep (sign-in, a CSRF token).
+        saveUninitialized: false,
+        rolling: false,
+        unset: 'destroy',
+        cookie: {
+          httpOnly: true,
+          secure: cookie.secure,
+          sameSite: cookie.sameSite,
+          path: cookie.path,
+          domain: cookie.domain,
+          maxAge: undefined, // browser-session cookie unless remember-me (SessionService)
+        },
+      }),
+      (req: Request, _res: Response, next: NextFunction) => {
+        this.sessions.refresh(req).then(() => next(), next);
+      },
+      passport.initialize(),
+      passport.session(),
+    ];
+  }
+}

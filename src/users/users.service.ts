@@ -1,0 +1,51 @@
+import { ConflictException, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { QueryFailedError, Repository } from 'typeorm';
+import { User } from './user.entity.js';
+
+const UNIQUE_VIOLATION = '23505';
+
+@Injectable()
+export class UsersService {
+  constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
+
+  findById(id: string): Promise<User | null> {
+    return this.users.findOneBy({ id });
+  }
+
+  /** Emails are compared lower-cased: the column holds only lower-case (see the migration). */
+  findByEmail(email: string): Promise<User | null> {
+    return this.users.findOneBy({ email: email.toLowerCase() });
+  }
+
+  async create(input: { email: string; passwordHash: string; displayName: string }): Promise<User> {
+    try {
+      return await this.users.save(
+        this.users.create({ ...input, email: input.email.toLowerCase(), lastLoginAt: new Date() }),
+      );
+    } catch (error) {
+      // The unique index decides, not a prior SELECT: two concurrent sign-ups cannot both win.
+      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION) {
+        throw new ConflictException('Email is already registered');
+      }
+      throw error;
+    }
+  }
+
+  async recordLogin(user: User): Promise<User> {
+    user.lastLoginAt = new Date();
+    await this.users.update({ id: user.id }, { lastLoginAt: user.lastLoginAt });
+    return user;
+  }
+
+  async updateDisplayName(user: User, displayName: string): Promise<User> {
+    user.displayName = displayName;
+    return this.users.save(user);
+  }
+
+  async updatePasswordHash(user: User, passwordHash: string): Promise<User> {
+    user.passwordHash = passwordHash;
+    user.passwordChangedAt = new Date();
+    return this.users.save(user);
+  }
+}
