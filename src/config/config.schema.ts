@@ -16,7 +16,7 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const DOMAIN = /^\.?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 const optional = z.string().trim().optional().transform((v) => (v === '' ? undefined : v));
-const required = z.string({ error: 'is required' }).trim().min(1, { error: 'is required' });
+const required = z.string({ error: 'is required' }).trim().min(1, { error: 'is required', abort: true });
 const bool = optional.refine((v) => v === undefined || v === 'true' || v === 'false', {
   error: 'must be true or false',
 });

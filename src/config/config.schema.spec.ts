@@ -1,0 +1,120 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseConfig } from './config.schema.js';
+
+const SECRET = 'a'.repeat(40);
+const base = {
+  DATABASE_URL: 'postgres://u@localhost/db',
+  REDIS_URL: 'redis://localhost:6379',
+  SESSION_SECRET: SECRET,
+};
+const production = { ...base, NODE_ENV: 'production', PUBLIC_ORIGIN: 'https://example.com' };
+
+function problemsOf(env: Record<string, string>): string[] {
+  const result = parseConfig(env);
+  return result.ok ? [] : result.problems;
+}
+
+describe('parseConfig', () => {
+  it('applies the documented defaults', () => {
+    const result = parseConfig(base);
+    expect(result).toEqual({
+      ok: true,
+      config: {
+        nodeEnv: 'development',
+        port: 3000,
+        host: '0.0.0.0',
+        databaseUrl: base.DATABASE_URL,
+        redisUrl: base.REDIS_URL,
+        trustProxy: false,
+        publicOrigin: undefined,
+        passwordMinLength: 12,
+        logLevel: 'info',
+        session: {
+          secrets: [SECRET],
+          cookie: { name: 'sid', secure: false, domain: undefined, path: '/', sameSite: 'lax' },
+          idleTimeoutMs: 30 * 60_000,
+          absoluteTimeoutMs: 12 * 3_600_000,
+          rememberTimeoutMs: 14 * 86_400_000,
+        },
+      },
+    });
+  });
+
+  it.each([
+    [{}, '__Host-sid', true, undefined],
+    [{ SESSION_COOKIE_DOMAIN: 'example.com' }, '__Secure-sid', true, 'example.com'],
+  ])('names the production cookie by its prefix rules %#', (extra, name, secure, domain) => {
+    const result = parseConfig({ ...production, ...extra });
+    expect(result.ok && result.config.session.cookie).toEqual({ name, secure, domain, path: '/', sameSite: 'lax' });
+  });
+
+  it('reads rotation secrets, durations, trust proxy lists', () => {
+    const result = parseConfig({
+      ...base,
+      SESSION_SECRET: 'new-secret, old-secret',
+      SESSION_IDLE_TIMEOUT: '2',
+      SESSION_ABSOLUTE_TIMEOUT: '6s',
+      SESSION_REMEMBER_TIMEOUT: '1h',
+      TRUST_PROXY: '10.0.0.0/8, loopback, ::1',
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.session.secrets).toEqual(['new-secret', 'old-secret']);
+    expect(result.config.session.idleTimeoutMs).toBe(2_000);
+    expect(result.config.session.absoluteTimeoutMs).toBe(6_000);
+    expect(result.config.session.rememberTimeoutMs).toBe(3_600_000);
+    expect(result.config.trustProxy).toEqual(['10.0.0.0/8', 'loopback', '::1']);
+    expect(parseConfig({ ...base, TRUST_PROXY: '1' })).toMatchObject({ config: { trustProxy: 1 } });
+  });
+
+  it.each([
+    [{ DATABASE_URL: '' }, 'DATABASE_URL: is required'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL: must be a postgres:// URL'],
+    [{ REDIS_URL: 'http://x' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
+    [{ PORT: '70000' }, 'PORT: must be a whole number from 1 to 65535'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV: must be development, production or test'],
+    [{ SESSION_COOKIE_SECURE: 'yes' }, 'SESSION_COOKIE_SECURE: must be true or false'],
+    [{ SESSION_COOKIE_SAMESITE: 'loose' }, 'SESSION_COOKIE_SAMESITE: must be lax, strict or none'],
+    [{ SESSION_COOKIE_SAMESITE: 'none' }, 'SESSION_COOKIE_SAMESITE: none requires SESSION_COOKIE_SECURE=true'],
+    [{ SESSION_COOKIE_NAME: 'bad name' }, 'SESSION_COOKIE_NAME: is not a valid cookie name'],
+    [{ SESSION_COOKIE_NAME: '__Host-sid' }, 'SESSION_COOKIE_NAME: a __Host- cookie requires SESSION_COOKIE_SECURE=true'],
+    [
+      { SESSION_COOKIE_NAME: '__Host-sid', SESSION_COOKIE_SECURE: 'true', SESSION_COOKIE_DOMAIN: 'example.com' },
+      'SESSION_COOKIE_NAME: a __Host- cookie must not have SESSION_COOKIE_DOMAIN',
+    ],
+    [
+      { SESSION_COOKIE_NAME: '__Host-sid', SESSION_COOKIE_SECURE: 'true', SESSION_COOKIE_PATH: '/app' },
+      'SESSION_COOKIE_NAME: a __Host- cookie requires SESSION_COOKIE_PATH=/',
+    ],
+    [{ SESSION_COOKIE_NAME: '__Secure-sid' }, 'SESSION_COOKIE_NAME: a __Secure- cookie requires SESSION_COOKIE_SECURE=true'],
+    [{ SESSION_COOKIE_PATH: 'app' }, 'SESSION_COOKIE_PATH: must start with / and contain no spaces or semicolons'],
+    [{ SESSION_IDLE_TIMEOUT: '5 minutes' }, 'SESSION_IDLE_TIMEOUT: must be a duration: 90, 90s, 30m, 12h or 14d'],
+    [{ SESSION_IDLE_TIMEOUT: '0' }, 'SESSION_IDLE_TIMEOUT: must be a duration: 90, 90s, 30m, 12h or 14d'],
+    [{ SESSION_IDLE_TIMEOUT: '13h' }, 'SESSION_IDLE_TIMEOUT: must not be longer than SESSION_ABSOLUTE_TIMEOUT'],
+    [{ TRUST_PROXY: 'true' }, 'TRUST_PROXY: true would believe X-Forwarded-* from any client'],
+    [{ TRUST_PROXY: '10.0.0.300' }, 'TRUST_PROXY: must be false, a hop count, or a comma list'],
+    [{ PUBLIC_ORIGIN: 'https://example.com/app' }, 'PUBLIC_ORIGIN: must be an origin'],
+    [{ PASSWORD_MIN_LENGTH: '4' }, 'PASSWORD_MIN_LENGTH: must be a whole number from 8 to 128'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of'],
+  ])('refuses %j', (extra, expected) => {
+    const problems = problemsOf({ ...base, ...extra });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(expected);
+  });
+
+  it('requires strong secrets, secure cookies and a public origin in production', () => {
+    expect(problemsOf({ ...base, NODE_ENV: 'production', SESSION_SECRET: 'short', SESSION_COOKIE_SECURE: 'false' })).toEqual([
+      'SESSION_SECRET: every secret must be at least 32 characters in production',
+      'SESSION_COOKIE_SECURE: must be true in production (the app is served over HTTPS)',
+      'PUBLIC_ORIGIN: is required in production (used to refuse cross-site requests)',
+    ]);
+  });
+
+  it('reports every missing variable on its own line and never echoes a value', () => {
+    const secretValue = 'hunter2-not-long-enough';
+    const problems = problemsOf({ NODE_ENV: 'production', SESSION_SECRET: secretValue, PORT: 'http' });
+    expect(problems.map((line) => line.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'PORT', 'REDIS_URL']);
+    expect(problems.join('\n')).not.toContain(secretValue);
+    expect(problems.join('\n')).not.toContain('http');
+  });
+});
