@@ -5,17 +5,17 @@ const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? val
 
 export class RegisterDto {
   @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
-  @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(254)
+  @IsEmail({}, { message: 'email must be an email address' })
   email: string;
 
   /** The lower bound is PASSWORD_MIN_LENGTH, checked by PasswordPolicy (it is configuration). */
-  @IsString()
   @MaxLength(128)
+  @IsString()
   password: string;
 
   @Transform(trim)
-  @IsString()
   @Length(1, 80)
+  @IsString()
   displayName: string;
 }

@@ -1,13 +1,13 @@
 import { IsString, MaxLength, MinLength } from 'class-validator';
 
 export class ChangePasswordDto {
-  @IsString()
-  @MinLength(1)
   @MaxLength(128)
+  @MinLength(1)
+  @IsString()
   currentPassword: string;
 
   /** The lower bound is PASSWORD_MIN_LENGTH, checked by PasswordService.assertAcceptable. */
-  @IsString()
   @MaxLength(128)
+  @IsString()
   newPassword: string;
 }

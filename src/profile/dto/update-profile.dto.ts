@@ -3,7 +3,7 @@ import { IsString, Length } from 'class-validator';
 
 export class UpdateProfileDto {
   @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
-  @IsString()
   @Length(1, 80)
+  @IsString()
   displayName: string;
 }
