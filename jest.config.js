@@ -8,14 +8,16 @@ const common = {
 };
 
 export default {
+  // Per-project testTimeout is ignored by jest: this one covers the e2e and browser specs, which
+  // wait out short configured session timeouts (seconds). Unit tests never come near it.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'], testTimeout: 60_000 },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
     {
       ...common,
       displayName: 'browser',
       testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
-      testTimeout: 120_000,
     },
   ],
 };
