@@ -250,6 +250,28 @@ describeNative('what the app keeps in Redis', () => {
   });
 });
 
+describeNative('Redis work per request', () => {
+  it('an authenticated GET /api/session costs one Redis command (a bare express-session setup: 2)', async () => {
+    const redis = await connectRedis(target.stack!.redisUrl);
+    try {
+      const { client: c } = await signedInClient(target);
+      const requests = 50;
+      await redis.configResetStat();
+      for (let i = 0; i < requests; i += 1) expect((await c.get('/api/session')).status).toBe(200);
+      const stats = await redis.info('commandstats');
+      const calls = [...stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)]
+        .filter(([, command]) => command !== 'info' && command !== 'config')
+        .map(([, command, n]) => [command, Number(n)] as const);
+      const total = calls.reduce((sum, [, n]) => sum + n, 0);
+      process.stdout.write(`Redis commands per authenticated GET /api/session: ${total / requests} (${JSON.stringify(Object.fromEntries(calls))})\n`);
+      // One GET of the session record; no EXPIRE/SET until a tenth of the idle window has passed.
+      expect(Object.fromEntries(calls)).toEqual({ get: requests });
+    } finally {
+      await redis.close();
+    }
+  });
+});
+
 afterAll(() => {
   // Checked last, over every response of the file.
   expect(bodies.length).toBeGreaterThan(20);
