@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The one test command (`npm test`). On a fresh Debian-like machine with Node installed it
+# installs what the tests need (npm packages; postgresql, redis-server, nginx, chromium when root),
+# then runs lint, typecheck, unit, e2e (through nginx over TLS against throwaway Postgres and
+# Redis) and browser tests. Every e2e/browser spec starts and removes its own stack.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "system packages"
+bash scripts/install-system-deps.sh --browser
+
+step "npm ci"
+npm ci --no-audit --no-fund
+
+step "lint"
+npm run --silent lint
+
+step "typecheck"
+npm run --silent typecheck
+
+rm -rf test-output/results
+mkdir -p test-output/results
+jest() { # project
+  node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects "$1" --runInBand \
+    --json --outputFile="test-output/results/$1.json"
+}
+
+step "unit tests"
+jest unit
+
+step "build"
+npm run --silent build
+
+step "e2e tests (through nginx over TLS)"
+jest e2e
+
+step "browser tests (headless Chromium through nginx)"
+jest browser
+
+# One closing line over every project, in the plain form CI reads.
+node -e '
+  const fs = require("node:fs");
+  let passed = 0, failed = 0;
+  for (const f of fs.readdirSync("test-output/results")) {
+    const r = JSON.parse(fs.readFileSync("test-output/results/" + f, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests;
+  }
+  console.log(`\nTests: ${passed} passed, ${failed} failed`);
+'
