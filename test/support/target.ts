@@ -1,6 +1,6 @@
 import { describe } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { startStack, type Stack } from '../stack/stack.js';
+import { startStack, type Stack, type StackOptions } from '../stack/stack.js';
 
 /**
  * What an e2e spec talks to. By default a fresh native stack (nginx + app + Postgres + Redis from
@@ -25,13 +25,17 @@ export const describeNative: typeof describe = EXTERNAL_BASE_URL
   ? (describe.skip as typeof describe)
   : describe;
 
-export async function startTarget(env: Record<string, string> = {}): Promise<Target> {
+/** `options` (e.g. `appInstances`) shape the native stack only; an external deployment is as it is. */
+export async function startTarget(
+  env: Record<string, string> = {},
+  options: Omit<StackOptions, 'env'> = {},
+): Promise<Target> {
   if (EXTERNAL_BASE_URL) {
     const caFile = process.env.E2E_CA_FILE;
     if (!caFile) throw new Error('E2E_BASE_URL needs E2E_CA_FILE: the certificate to trust, PEM');
     return { baseUrl: EXTERNAL_BASE_URL.replace(/\/$/, ''), ca: readFileSync(caFile, 'utf8') };
   }
-  const stack = await startStack({ env });
+  const stack = await startStack({ ...options, env });
   return { baseUrl: stack.baseUrl, ca: stack.caCert, stack };
 }
 

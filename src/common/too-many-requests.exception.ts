@@ -1,0 +1,14 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+/**
+ * A 429 that says when to come back: HttpExceptionFilter sends `retryAfterSeconds` as the
+ * `Retry-After` header next to the usual JSON error body.
+ */
+export class TooManyRequestsException extends HttpException {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message, HttpStatus.TOO_MANY_REQUESTS);
+  }
+}

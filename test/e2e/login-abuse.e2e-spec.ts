@@ -1,0 +1,168 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { performance } from 'node:perf_hooks';
+import { ADDRESS_FAILURE_LIMIT, EMAIL_FAILURE_LIMIT, FAILURE_WINDOW_SECONDS } from '../../src/auth/login-throttle.js';
+import { Client, newUser, signedInClient } from '../support/client.js';
+import { request, type Response } from '../support/http.js';
+import { pacer } from '../support/pace.js';
+import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
+
+/**
+ * SPEC §5 login throttling and §2's "same body and similar time whether the email exists or not".
+ * Two app instances behind nginx's round robin: consecutive attempts alternate between them, so
+ * a lock after the 10th failure proves the counters are shared (in Redis), not per process.
+ */
+let target: Target;
+beforeAll(async () => {
+  target = await startTarget({}, { appInstances: 2 });
+});
+afterAll(async () => {
+  await stopTarget(target);
+});
+
+/** Every login and register POST in this file waits its turn: nginx's own limit is tested last. */
+const pace = pacer();
+async function login(email: string, password: string): Promise<Response> {
+  await pace();
+  return new Client(target).post('/api/auth/login', { email, password });
+}
+async function register() {
+  await pace();
+  return signedInClient(target);
+}
+
+const WRONG = 'not the password!';
+
+function expectThrottled(res: Response, message: string): void {
+  expect([res.status, res.json()]).toEqual([429, { statusCode: 429, error: 'Too Many Requests', message }]);
+  const retryAfter = Number(res.headers['retry-after']);
+  expect(Number.isInteger(retryAfter)).toBe(true);
+  expect(retryAfter).toBeGreaterThan(0);
+  expect(retryAfter).toBeLessThanOrEqual(FAILURE_WINDOW_SECONDS);
+}
+const EMAIL_LOCKED = 'Too many failed logins for this email; try again later';
+const ADDRESS_LOCKED = 'Too many failed logins from this address; try again later';
+
+describe('per-email lock after consecutive failures', () => {
+  it(`answers 429 with Retry-After from the attempt after ${EMAIL_FAILURE_LIMIT} failures, even with the right password`, async () => {
+    const { user } = await register();
+    for (let i = 0; i < EMAIL_FAILURE_LIMIT; i++) expect((await login(user.email, WRONG)).status).toBe(401);
+    expectThrottled(await login(user.email, user.password), EMAIL_LOCKED);
+    expectThrottled(await login(user.email.toUpperCase(), WRONG), EMAIL_LOCKED);
+  });
+
+  it('starts the count over after a success', async () => {
+    const { user } = await register();
+    for (let round = 0; round < 2; round++) {
+      // Without the reset, the second round's failures would add up to more than the limit.
+      for (let i = 0; i < EMAIL_FAILURE_LIMIT - 1; i++) expect((await login(user.email, WRONG)).status).toBe(401);
+      expect((await login(user.email, user.password)).status).toBe(200);
+    }
+  });
+
+  it(`lets exactly ${EMAIL_FAILURE_LIMIT} of ${2 * EMAIL_FAILURE_LIMIT} simultaneous guesses through`, async () => {
+    // Attempts are counted before the password check: checking first and counting afterwards
+    // would let all of them through, as none has failed yet when the others are checked.
+    const { user } = await register();
+    const guesses = await Promise.all(
+      Array.from({ length: 2 * EMAIL_FAILURE_LIMIT }, () => new Client(target).post('/api/auth/login', { email: user.email, password: WRONG })),
+    );
+    const statuses = guesses.map((res) => res.status).sort();
+    expect(statuses).toEqual([...Array(EMAIL_FAILURE_LIMIT).fill(401), ...Array(EMAIL_FAILURE_LIMIT).fill(429)]);
+    await new Promise((resolve) => setTimeout(resolve, 2_000)); // let nginx's bucket for this address refill
+  });
+
+  it('locks an email that has no account just the same (the lock tells nothing)', async () => {
+    const { email } = newUser();
+    for (let i = 0; i < EMAIL_FAILURE_LIMIT; i++) expect((await login(email, WRONG)).status).toBe(401);
+    expectThrottled(await login(email, WRONG), EMAIL_LOCKED);
+  });
+});
+
+describeNative('per-address lock (native stack: needs a second client address)', () => {
+  /** The same nginx, reached from another loopback address: a different client to nginx and app. */
+  function loginFrom(localAddress: string, email: string): Promise<Response> {
+    return request(target.baseUrl.replace('//localhost:', '//127.0.0.1:'), {
+      method: 'POST',
+      path: '/api/auth/login',
+      body: { email, password: WRONG },
+      ca: target.ca,
+      localAddress,
+      headers: { origin: target.baseUrl },
+    });
+  }
+
+  it(`answers 429 to an address after more than ${ADDRESS_FAILURE_LIMIT} failures, whatever the email; other addresses still get in`, async () => {
+    const attacker = '127.0.0.2';
+    const statuses: number[] = [];
+    for (let i = 0; i <= ADDRESS_FAILURE_LIMIT; i++) {
+      await pace(); // nginx counts per address too: stay under it
+      statuses.push((await loginFrom(attacker, newUser().email)).status);
+    }
+    expect(statuses.filter((status) => status !== 401)).toEqual([]);
+
+    await pace();
+    expectThrottled(await loginFrom(attacker, newUser().email), ADDRESS_LOCKED);
+    expect((await login(newUser().email, WRONG)).status).toBe(401); // from 127.0.0.1
+  });
+});
+
+describe('no account enumeration by timing', () => {
+  const ROUNDS = 12;
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+
+  it(`a wrong password and an unknown email take the same time (medians of ${ROUNDS} within 25 %)`, async () => {
+    // Several accounts, so no email gets near its failure limit.
+    const users = [await register(), await register(), await register()].map(({ user }) => user);
+    const timed = async (email: string): Promise<number> => {
+      await pace();
+      const start = performance.now();
+      const res = await new Client(target).post('/api/auth/login', { email, password: WRONG });
+      const ms = performance.now() - start;
+      expect(res.status).toBe(401);
+      return ms;
+    };
+    await timed(users[0].email); // warm-up: first TLS handshakes, JIT, connection pools
+    await timed(newUser().email);
+
+    const wrongPassword: number[] = [];
+    const unknownEmail: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      // Alternate which goes first, so a drift in the machine's load hits both alike.
+      const existing = () => timed(users[i % users.length].email).then((ms) => wrongPassword.push(ms));
+      const unknown = () => timed(newUser().email).then((ms) => unknownEmail.push(ms));
+      if (i % 2) await existing().then(unknown);
+      else await unknown().then(existing);
+    }
+    const [a, b] = [median(wrongPassword), median(unknownEmail)];
+    process.stdout.write(
+      `login timing: median wrong password ${a.toFixed(1)} ms, unknown email ${b.toFixed(1)} ms ` +
+        `(difference ${((Math.abs(a - b) / Math.min(a, b)) * 100).toFixed(1)} %)\n`,
+    );
+    expect(Math.abs(a - b) / Math.min(a, b)).toBeLessThan(0.25);
+  });
+});
+
+describe("nginx's per-address rate limit on login and register POSTs", () => {
+  // nginx allows 10/s with a burst of 20: two seconds refill the bucket for whatever comes next.
+  afterEach(() => new Promise((resolve) => setTimeout(resolve, 2_500)));
+
+  it.each(['/api/auth/login', '/api/auth/register'])('answers a burst to %s with a JSON 429 and Retry-After', async (path) => {
+    // An empty body: the requests that get through are 400s, so no failure is counted and no user created.
+    const burst = await Promise.all(
+      Array.from({ length: 40 }, () => new Client(target).post(path, {})),
+    );
+    const statuses = burst.map((res) => res.status);
+    expect(statuses.filter((status) => status !== 400 && status !== 429)).toEqual([]);
+    const limited = burst.filter((res) => res.status === 429);
+    expect(limited.length).toBeGreaterThanOrEqual(10);
+    for (const res of limited) {
+      expect(res.headers['content-type']).toBe('application/json');
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.json()).toEqual({ statusCode: 429, error: 'Too Many Requests', message: 'Too many requests' });
+    }
+  });
+});
