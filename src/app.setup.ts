@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module.js';
 import { createAppLogger, requestLogger } from './common/logging.js';
+import { securityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/config.schema.js';
 import { SessionMiddleware } from './session/session.middleware.js';
 
@@ -32,6 +33,7 @@ export function configureApp(app: NestExpressApplication): void {
   app.disable('x-powered-by');
 
   app.use(requestLogger(config.get('logLevel', { infer: true })));
+  app.use(securityHeaders());
   app.use((_req: Request, res: Response, next: NextFunction) => {
     // Every answer may depend on the session: no shared or browser cache may keep it.
     res.setHeader('Cache-Control', 'no-store');
