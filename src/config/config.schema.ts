@@ -8,6 +8,7 @@ import { parseDuration } from './duration.js';
  * deployment log.
  */
 
+const NODE_ENVS = ['development', 'production', 'test'] as const;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const SAME_SITE = ['lax', 'strict', 'none'] as const;
 /** Express understands these names in `trust proxy` (via proxy-addr). */
@@ -48,9 +49,10 @@ function parseTrustProxy(value: string | undefined): false | number | string[] |
 }
 
 const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test'], {
-    error: 'must be development, production or test',
-  }).default('development'),
+  NODE_ENV: optional
+    .transform((v) => v ?? 'development')
+    .refine((v) => (NODE_ENVS as readonly string[]).includes(v), { error: 'must be development, production or test' })
+    .transform((v) => v as (typeof NODE_ENVS)[number]),
   PORT: integer(3000, 1, 65535),
   HOST: optional.transform((v) => v ?? '0.0.0.0'),
   DATABASE_URL: required.refine((v) => /^postgres(ql)?:\/\/./.test(v), {
@@ -116,7 +118,7 @@ export interface SessionCookieConfig {
 }
 
 export interface AppConfig {
-  nodeEnv: 'development' | 'production' | 'test';
+  nodeEnv: (typeof NODE_ENVS)[number];
   port: number;
   host: string;
   databaseUrl: string;

@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import tls from 'node:tls';
+import { createInterface } from 'node:readline';
+import { expect, it } from '@jest/globals';
+import { Client, newUser } from '../support/client.js';
+import { describeNative } from '../support/target.js';
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  return port;
+}
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** `npm run stack` as a user runs it (built CLI, given ports, two app instances), then SIGTERM. */
+describeNative('npm run stack', () => {
+  it('prints the parts and Ready, serves the API, and leaves nothing behind on SIGTERM', async () => {
+    const [https, http] = [await freePort(), await freePort()];
+    // As from a shell: jest's own NODE_ENV=test must not reach the stack (it defaults to production).
+    const { NODE_ENV: _jest, ...env } = process.env;
+    const child = spawn(process.execPath, ['dist/test/stack/cli.js'], {
+      env: { ...env, STACK_HTTPS_PORT: String(https), STACK_HTTP_PORT: String(http), STACK_APP_INSTANCES: '2' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    const lines: string[] = [];
+    const exited = once(child, 'exit');
+    for await (const line of createInterface({ input: child.stdout })) {
+      lines.push(line);
+      if (line.startsWith('Ready:')) break;
+    }
+    try {
+      if (!lines.at(-1)?.startsWith('Ready:')) throw new Error(`the stack did not start:\n${stderr}`);
+      expect(lines).toEqual([
+        expect.stringMatching(/^postgres: postgres:\/\/\S+@127\.0\.0\.1:\d+\/\S+$/),
+        expect.stringMatching(/^redis: redis:\/\/127\.0\.0\.1:\d+$/),
+        expect.stringMatching(/^app: http:\/\/127\.0\.0\.1:\d+$/),
+        expect.stringMatching(/^app: http:\/\/127\.0\.0\.1:\d+$/),
+        `nginx: https://localhost:${https}`,
+        `Ready: https://localhost:${https}`,
+      ]);
+      const partPorts = lines.slice(0, 4).map((line) => Number(new URL(line.slice(line.indexOf(': ') + 2)).port));
+      const ports = [https, http, ...partPorts];
+      for (const port of ports) expect(await isListening(port)).toBe(true);
+
+      // Register, sign in and read the profile through nginx, as the README's curl lines do.
+      const target = { baseUrl: `https://localhost:${https}`, ca: await caOf(https) };
+      const c = new Client(target);
+      const user = newUser();
+      expect((await c.post('/api/auth/register', user)).status).toBe(201);
+      expect((await c.post('/api/auth/login', { email: user.email, password: user.password })).status).toBe(200);
+      expect((await c.get('/api/profile')).json()).toMatchObject({ email: user.email });
+
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      expect(code).toBe(0);
+      for (const port of ports) expect(await isListening(port)).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+/** The stack's certificate, as served: fetched once without verification only to pin it after. */
+async function caOf(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false }, () => {
+      const cert = socket.getPeerCertificate().raw.toString('base64');
+      socket.end();
+      resolve(`-----BEGIN CERTIFICATE-----\n${cert.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`);
+    });
+    socket.once('error', reject);
+  });
+}
