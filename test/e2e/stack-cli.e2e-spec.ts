@@ -28,7 +28,8 @@ describeNative('npm run stack', () => {
   it('prints the parts and Ready, serves the API, and leaves nothing behind on SIGTERM', async () => {
     const [https, http] = [await freePort(), await freePort()];
     // As from a shell: jest's own NODE_ENV=test must not reach the stack (it defaults to production).
-    const { NODE_ENV: _jest, ...env } = process.env;
+    const env = { ...process.env };
+    delete env.NODE_ENV;
     const child = spawn(process.execPath, ['dist/test/stack/cli.js'], {
       env: { ...env, STACK_HTTPS_PORT: String(https), STACK_HTTP_PORT: String(http), STACK_APP_INSTANCES: '2' },
       stdio: ['ignore', 'pipe', 'pipe'],
