@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# Compose smoke test: the README's "Quick start with Docker", done and checked end to end.
+#
+#   bash scripts/compose-smoke.sh
+#
+# 1. Uses the running Docker engine, or starts one with ../shared/docker-standins/setup.sh (the
+#    CI machines have no container registry; that script builds local stand-in images).
+# 2. Like the README: `cp .env.example .env` and a generated SESSION_SECRET, unless a .env exists
+#    (then it is used as is). A .env created here is removed at the end.
+# 3. `docker compose up -d --build`, then waits for every service to be healthy.
+# 4. Copies nginx's generated certificate out of its container and pins it for every client below.
+# 5. Runs the e2e HTTP specs against https://localhost:8443 (E2E_BASE_URL, E2E_CA_FILE).
+# 6. Signs a user in, and checks they stay signed in across `docker compose restart app`,
+#    `docker compose restart redis` and even `docker compose kill redis` (sessions live in Redis,
+#    whose append-only file is replayed on start).
+# 7. Checks the app container runs as non-root and `docker compose down` takes under 5 seconds.
+# 8. Always, even after a failure or Ctrl-C: `docker compose down -v`.
+#
+# Prints one PASS or FAIL line per check and exits non-zero if any check failed.
+#
+# Environment:
+#   SMOKE_SKIP_E2E=1   skip step 5 (for work on this script or the compose files only; CI never
+#                      sets it, and a skipped step is reported as SKIP, not PASS)
+#   SMOKE_TIMEOUT=180  seconds to wait for the stack to become healthy
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# A project name of its own: the final `down -v` then removes the smoke test's containers and
+# volumes only, never the data of a stack you started yourself from this checkout.
+export COMPOSE_PROJECT_NAME=gatehouse-smoke
+
+BASE_URL=https://localhost:8443
+HTTP_URL=http://localhost:8080
+TIMEOUT=${SMOKE_TIMEOUT:-180}
+DOWN_LIMIT_MS=5000
+
+failures=0
+created_env=
+stack_started=
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-smoke.XXXXXX")
+CERT=$workdir/cert.pem
+JAR=$workdir/cookies.txt
+
+pass() { printf 'PASS  %s\n' "$*"; }
+fail() { printf 'FAIL  %s\n' "$*"; failures=$((failures + 1)); }
+skip() { printf 'SKIP  %s\n' "$*"; }
+step() { printf '\n== %s\n' "$*"; }
+# Milliseconds since the epoch: bash 5's EPOCHREALTIME, else whole seconds (macOS's bash 3.2).
+now_ms() {
+  if [ -n "${EPOCHREALTIME:-}" ]; then
+    local t=${EPOCHREALTIME/[.,]/}
+    echo $((t / 1000))
+  else
+    echo "$(date +%s)000"
+  fi
+}
+# Stops the run at a failure that makes the following checks meaningless; cleanup still runs.
+abort() { fail "$*"; exit 1; }
+
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  if [ -n "$stack_started" ]; then
+    if [ "$status" -ne 0 ] || [ "$failures" -gt 0 ]; then
+      step "state at failure"
+      docker compose ps || true
+      docker compose logs --no-color --tail=60 || true
+    fi
+    step "docker compose down -v"
+    docker compose down -v --remove-orphans || true
+  fi
+  if [ -n "$created_env" ]; then rm -f .env; fi
+  rm -rf "$workdir"
+  if [ "$status" -eq 0 ] && [ "$failures" -eq 0 ]; then
+    printf '\nSmoke test passed.\n'
+  else
+    printf '\nSmoke test FAILED (%d failed check(s)).\n' "$failures"
+    [ "$status" -ne 0 ] || status=1
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Health of one service's container: healthy, unhealthy, starting, or (no healthcheck) its state.
+health() {
+  local id
+  id=$(docker compose ps -a -q "$1" 2>/dev/null || true)
+  if [ -z "$id" ]; then echo missing; return; fi
+  docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$id"
+}
+
+# wait_healthy SECONDS SERVICE...: until every service is healthy; lists the laggards on timeout.
+wait_healthy() {
+  local deadline=$((SECONDS + $1)) service status pending
+  shift
+  while :; do
+    pending=
+    for service in "$@"; do
+      status=$(health "$service")
+      [ "$status" = healthy ] || pending="$pending $service($status)"
+    done
+    [ -n "$pending" ] || return 0
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "not healthy after $1 s:$pending"
+      return 1
+    fi
+    sleep 1
+  done
+}
+
+# request METHOD PATH [JSON]: prints the status code (000 when no answer); body in $workdir/body.
+# Every request pins nginx's certificate and carries the cookie jar, like a browser would; requests
+# with a body carry the Origin a browser sends (the app refuses unsafe cross-site requests).
+request() {
+  local args=(--silent --cacert "$CERT" --cookie "$JAR" --cookie-jar "$JAR"
+    --output "$workdir/body" --write-out '%{http_code}' --max-time 10 --request "$1")
+  if [ $# -ge 3 ]; then
+    args+=(--header 'Content-Type: application/json' --header "Origin: $BASE_URL" --data "$3")
+  fi
+  curl "${args[@]}" "$BASE_URL$2" || true
+}
+
+# register: registers a new user, which signs them in (cookie in $JAR); prints the status code.
+register() {
+  local email
+  email="smoke-$(date +%s)-$RANDOM@example.com"
+  request POST /api/auth/register \
+    "{\"email\":\"$email\",\"password\":\"smoke test passphrase\",\"displayName\":\"Smoke Test\"}"
+}
+
+# wait_ready SECONDS: until GET /readyz through nginx answers 200 (the app reaches Postgres and Redis).
+wait_ready() {
+  local deadline=$((SECONDS + $1))
+  until [ "$(request GET /readyz)" = 200 ]; do
+    if [ "$SECONDS" -ge "$deadline" ]; then return 1; fi
+    sleep 1
+  done
+}
+
+expect() { # description expected actual
+  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
+}
+
+expect_http() { # description expected-status actual-status (shows the body on failure)
+  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected $2, got $3 $(head -c 300 "$workdir/body" 2>/dev/null)"; fi
+}
+
+step "Docker engine"
+if ! docker info >/dev/null 2>&1; then
+  standins=../shared/docker-standins/setup.sh
+  [ -f "$standins" ] || abort "no Docker engine answers (docker info), and $standins is not there to start one"
+  echo "No Docker engine answers; starting one with $standins"
+  bash "$standins"
+fi
+docker compose version
+for port in 8443 8080; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    abort "port $port is already in use (a stack of yours still up? docker compose down)"
+  fi
+done
+
+step "cp .env.example .env, with a generated SESSION_SECRET"
+if [ -f .env ]; then
+  echo "Using the existing .env"
+else
+  # Exactly the README's commands.
+  cp .env.example .env
+  echo "SESSION_SECRET=$(openssl rand -hex 32)" >> .env
+  created_env=1
+fi
+
+step "docker compose up -d --build"
+stack_started=1
+t0=$(now_ms)
+docker compose up -d --build || abort "docker compose up -d --build failed"
+up_ms=$(($(now_ms) - t0))
+if wait_healthy "$TIMEOUT" postgres redis app nginx; then
+  healthy_ms=$(($(now_ms) - t0))
+  pass "every service healthy (build and up: $((up_ms / 1000)) s, healthy after $((healthy_ms / 1000)) s)"
+else
+  abort "the stack did not become healthy"
+fi
+migrate_state=$(docker inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$(docker compose ps -a -q migrate)")
+expect "migrate ran and exited 0" "exited 0" "$migrate_state"
+
+# Only nginx publishes ports, and only 8080 and 8443.
+published=
+for service in postgres redis app nginx; do
+  ports=$(docker inspect -f '{{range $port, $bindings := .NetworkSettings.Ports}}{{if $bindings}}{{$port}} {{end}}{{end}}' "$(docker compose ps -a -q "$service")")
+  [ -z "$ports" ] || published="$published $service:${ports% }"
+done
+expect "only nginx publishes ports (8080, 8443)" " nginx:8080/tcp 8443/tcp" "$published"
+
+step "The self-signed certificate"
+# The README's command: copy the certificate out of the nginx container to pin it.
+docker cp "$(docker compose ps -q nginx)":/etc/nginx/tls/cert.pem "$CERT" || abort "docker cp of the certificate failed"
+cert_text=$(openssl x509 -in "$CERT" -noout -text)
+if grep -q 'DNS:localhost, IP Address:127.0.0.1' <<<"$cert_text" && grep -q 'prime256v1' <<<"$cert_text"; then
+  pass "nginx generated an EC P-256 certificate for localhost and 127.0.0.1"
+else
+  fail "certificate: expected EC P-256 with SAN DNS:localhost, IP:127.0.0.1"
+fi
+if wait_ready 30; then pass "GET $BASE_URL/readyz answers 200 over TLS, certificate pinned"; else abort "GET /readyz through nginx did not answer 200"; fi
+redirect=$(curl --silent --output /dev/null --write-out '%{http_code} %{redirect_url}' "$HTTP_URL/api/profile?from=smoke" || true)
+expect "HTTP on 8080 redirects to HTTPS, path kept" "308 $BASE_URL/api/profile?from=smoke" "$redirect"
+
+step "E2E HTTP specs against $BASE_URL"
+if [ "${SMOKE_SKIP_E2E:-}" = 1 ]; then
+  skip "npm run test:e2e (SMOKE_SKIP_E2E=1)"
+else
+  [ -d node_modules ] || npm ci
+  if E2E_BASE_URL=$BASE_URL E2E_CA_FILE=$CERT npm run test:e2e; then
+    pass "npm run test:e2e against the compose stack"
+  else
+    fail "npm run test:e2e against the compose stack"
+  fi
+fi
+
+step "A signed-in user stays signed in across restarts"
+expect_http "POST /api/auth/register" 201 "$(register)"
+expect_http "GET /api/profile with the session cookie" 200 "$(request GET /api/profile)"
+
+docker compose restart app || abort "docker compose restart app failed"
+wait_healthy 60 app nginx || fail "app not healthy again after restart"
+wait_ready 30 || fail "GET /readyz did not answer 200 after restarting the app"
+expect_http "still signed in after docker compose restart app" 200 "$(request GET /api/profile)"
+
+docker compose restart redis || abort "docker compose restart redis failed"
+wait_healthy 60 redis || fail "redis not healthy again after restart"
+wait_ready 30 || fail "GET /readyz did not answer 200 after restarting redis"
+expect_http "still signed in after docker compose restart redis" 200 "$(request GET /api/profile)"
+
+# A clean stop lets Redis write a snapshot; SIGKILL does not. So a new session, made after the
+# snapshot of the restart above, survives a kill only through the append-only file (fsync'd
+# every second, hence the pause).
+JAR=$workdir/cookies-2.txt
+expect_http "POST /api/auth/register (a second user, new cookie jar)" 201 "$(register)"
+sleep 2
+docker compose kill redis || abort "docker compose kill redis failed"
+docker compose start redis || abort "docker compose start redis failed"
+wait_healthy 60 redis || fail "redis not healthy again after kill and start"
+wait_ready 30 || fail "GET /readyz did not answer 200 after killing redis"
+expect_http "still signed in after docker compose kill redis (append-only file)" 200 "$(request GET /api/profile)"
+
+step "Privileges and shutdown"
+app_uid=$(docker compose exec -T app id -u | tr -d '\r')
+if [ -n "$app_uid" ] && [ "$app_uid" != 0 ]; then pass "the app runs as non-root (uid $app_uid)"; else fail "the app runs as uid '${app_uid}'"; fi
+
+t0=$(now_ms)
+docker compose down || abort "docker compose down failed"
+down_ms=$(($(now_ms) - t0))
+if [ "$down_ms" -lt "$DOWN_LIMIT_MS" ]; then
+  pass "docker compose down took $down_ms ms (limit $DOWN_LIMIT_MS)"
+else
+  fail "docker compose down took $down_ms ms (limit $DOWN_LIMIT_MS): a container does not stop on SIGTERM"
+fi
