@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module.js';
+import { bodyGuard } from './common/body-guard.js';
 import { createAppLogger, requestLogger } from './common/logging.js';
 import { securityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/config.schema.js';
@@ -41,6 +42,7 @@ export function configureApp(app: NestExpressApplication): void {
   });
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
+  app.use(bodyGuard());
   app.use(...app.get(SessionMiddleware).handlers());
   app.enableShutdownHooks();
 }

@@ -15,3 +15,10 @@ export function createValidationPipe(): ValidationPipe {
     validationError: { target: false, value: false },
   });
 }
+
+/**
+ * Free text that is stored and shown (a display name) holds no control characters: Postgres
+ * `text` cannot store NUL at all (it was a 500), and the others are invisible on a page or
+ * rewrite a terminal when the value is printed.
+ */
+export const NO_CONTROL_CHARACTERS = /^\P{Cc}*$/u;

@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
-import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { NO_CONTROL_CHARACTERS } from '../../common/validation.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -15,6 +16,7 @@ export class RegisterDto {
   password: string;
 
   @Transform(trim)
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'displayName must not contain control characters' })
   @Length(1, 80)
   @IsString()
   displayName: string;

@@ -1,0 +1,39 @@
+import { BadRequestException } from '@nestjs/common';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+
+/**
+ * How deeply a request body may nest objects and arrays. Gatehouse's bodies are flat (depth 1);
+ * the cap only has to stop the pathological: a 16 KiB body can nest ~8000 arrays deep, and
+ * class-transformer walks bodies recursively, so such a body overflowed the stack (a 500).
+ */
+export const MAX_BODY_DEPTH = 32;
+
+/**
+ * Keys that name JavaScript's prototype machinery. class-transformer assigns `__proto__` as a
+ * prototype instead of an own property, so the validation pipe never sees it as an unknown key
+ * and it slipped through silently; refusing them outright is what Fastify does by default.
+ */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor']);
+
+/** What is wrong with a parsed body, or undefined. Iterative: recursion would fail on the very input it checks. */
+export function bodyProblem(body: unknown): string | undefined {
+  const pending: [value: unknown, depth: number][] = [[body, 0]];
+  while (pending.length > 0) {
+    const [value, depth] = pending.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_BODY_DEPTH) return `Request body is nested more than ${MAX_BODY_DEPTH} levels deep`;
+    for (const key of Object.keys(value)) {
+      if (FORBIDDEN_KEYS.has(key)) return `Request body contains the forbidden key ${key}`;
+      pending.push([(value as Record<string, unknown>)[key], depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+/** Runs after the body parsers: a body they accepted but the app must not walk is a 400. */
+export function bodyGuard(): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const problem = bodyProblem(req.body);
+    next(problem === undefined ? undefined : new BadRequestException(problem));
+  };
+}
