@@ -9,6 +9,7 @@ import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.schema.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { HealthModule } from './health/health.module.js';
+import { PagesModule } from './pages/pages.module.js';
 import { ProfileModule } from './profile/profile.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { SessionGuard } from './session/session.guard.js';
@@ -33,6 +34,7 @@ export class AppModule {
         AuthModule,
         ProfileModule,
         HealthModule,
+        PagesModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: HttpExceptionFilter },

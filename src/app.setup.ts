@@ -7,6 +7,7 @@ import { bodyGuard } from './common/body-guard.js';
 import { createAppLogger, requestLogger } from './common/logging.js';
 import { securityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/config.schema.js';
+import { configureViews } from './pages/views.js';
 import { SessionMiddleware } from './session/session.middleware.js';
 
 /** Bodies larger than this get a JSON 413 (SPEC §2). */
@@ -40,6 +41,7 @@ export function configureApp(app: NestExpressApplication): void {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
+  configureViews(app, config);
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
   app.use(bodyGuard());

@@ -1,0 +1,59 @@
+import { Body, Controller, Get, Post, Query, Redirect, Render, Req, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
+import type { Request } from 'express';
+import { AuthService } from '../auth/auth.service.js';
+import { RegisterDto } from '../auth/dto/register.dto.js';
+import { LocalStrategy } from '../auth/local.strategy.js';
+import { Public } from '../common/public.decorator.js';
+import { CsrfGuard } from './csrf.guard.js';
+import { LoginFormDto } from './dto/login-form.dto.js';
+import { FormErrorsInterceptor, FormView } from './form-errors.js';
+import { PageExceptionFilter } from './page-exception.filter.js';
+import { noticeText } from './view-models.js';
+
+/** The signed-out pages: sign in and register. Each handler hands off to AuthService. */
+@Public()
+@Controller()
+@UseGuards(CsrfGuard)
+@UseInterceptors(FormErrorsInterceptor)
+@UseFilters(PageExceptionFilter)
+export class AuthPagesController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly local: LocalStrategy,
+  ) {}
+
+  @Get()
+  @Redirect()
+  home(@Req() req: Request): { url: string } {
+    if (req.isAuthenticated()) return { url: '/profile' };
+    return { url: req.sessionExpired ? '/login?notice=expired' : '/login' };
+  }
+
+  @Get('login')
+  @Render('login')
+  loginPage(@Query('notice') notice?: string) {
+    return { notice: noticeText(notice) };
+  }
+
+  @Post('login')
+  @FormView('login')
+  @Redirect('/profile', 303)
+  async login(@Req() req: Request, @Body() form: LoginFormDto): Promise<void> {
+    // The API's own credential check (passport-local's verify), brute-force limits included.
+    const user = await this.local.validate(req, form.email, form.password);
+    await this.auth.login(req, user, form.rememberMe ?? false);
+  }
+
+  @Get('register')
+  @Render('register')
+  registerPage() {
+    return {};
+  }
+
+  @Post('register')
+  @FormView('register')
+  @Redirect('/profile', 303)
+  async register(@Req() req: Request, @Body() form: RegisterDto): Promise<void> {
+    await this.auth.register(form, req);
+  }
+}

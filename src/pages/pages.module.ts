@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module.js';
+import { ProfileModule } from '../profile/profile.module.js';
+import { SessionModule } from '../session/session.module.js';
+import { AccountPagesController } from './account-pages.controller.js';
+import { AuthPagesController } from './auth-pages.controller.js';
+
+/**
+ * The server-rendered pages (views in src/views, set up by views.ts). They reuse the API's
+ * services and DTOs; what is theirs is HTML in, HTML out: the form token, redirects to /login,
+ * and forms shown again with their errors.
+ */
+@Module({
+  imports: [AuthModule, ProfileModule, SessionModule],
+  controllers: [AuthPagesController, AccountPagesController],
+})
+export class PagesModule {}

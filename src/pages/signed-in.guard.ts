@@ -1,0 +1,23 @@
+import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ProfileService } from '../profile/profile.service.js';
+import { NOT_AUTHENTICATED, SESSION_EXPIRED } from '../session/session.guard.js';
+
+/**
+ * The pages' counterpart of the global SessionGuard (the page controllers are @Public to it): the
+ * same two refusals, which PageExceptionFilter turns into a redirect to /login instead of JSON.
+ * It also puts the signed-in user on res.locals, where the layout, the page and a form shown
+ * again all find it.
+ */
+@Injectable()
+export class SignedInGuard implements CanActivate {
+  constructor(private readonly profile: ProfileService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<Request>();
+    if (!req.isAuthenticated()) throw new UnauthorizedException(req.sessionExpired ? SESSION_EXPIRED : NOT_AUTHENTICATED);
+    const user = await this.profile.get(req.user!.id);
+    context.switchToHttp().getResponse<Response>().locals.user = { email: user.email, displayName: user.displayName };
+    return true;
+  }
+}

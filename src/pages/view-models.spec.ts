@@ -1,0 +1,53 @@
+import { describe, expect, it } from '@jest/globals';
+import { formatDuration, noticeText, relativeTime, sessionRows } from './view-models.js';
+
+describe('page view models', () => {
+  it.each([
+    ['expired', 'Your session expired'],
+    ['signed-out', 'Signed out'],
+    ['password-changed', 'Password changed; your other sessions were signed out'],
+    ['__proto__', undefined],
+    ['<script>', undefined],
+    [['expired'], undefined],
+    [undefined, undefined],
+  ])('notice %j is %j', (key, text) => {
+    expect(noticeText(key)).toBe(text);
+  });
+
+  it.each([
+    [4 * 60_000 + 59_000, 'in 4 minutes'],
+    [59_000, 'in 59 seconds'],
+    [-2 * 3_600_000 - 1, '2 hours ago'],
+    [13 * 86_400_000 + 86_399_000, 'in 13 days'],
+    [400, 'now'],
+    [-400, 'now'],
+  ])('relative time of %j ms is %j', (delta, text) => {
+    expect(relativeTime(delta)).toBe(text);
+  });
+
+  it.each([
+    [14 * 86_400_000, '14 days'],
+    [12 * 3_600_000, '12 hours'],
+    [120_000, '2 minutes'],
+    [90_000, '90 seconds'],
+    [1_000, '1 second'],
+  ])('duration of %j ms is %j', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+  });
+
+  it('formats a session list for the sessions page', () => {
+    const now = Date.UTC(2026, 0, 1, 12);
+    const iso = (deltaMs: number) => new Date(now + deltaMs).toISOString();
+    const rows = sessionRows(
+      [
+        { id: 'a', current: true, createdAt: iso(-5 * 60_000), lastSeenAt: iso(0), expiresAt: iso(25 * 60_000), ip: '203.0.113.9', userAgent: 'Firefox' },
+        { id: 'b', current: false, createdAt: iso(-3_600_000), lastSeenAt: iso(0), expiresAt: iso(30_000), ip: null, userAgent: null },
+      ],
+      now,
+    );
+    expect(rows).toEqual([
+      { id: 'a', current: true, device: 'Firefox', ip: '203.0.113.9', createdAt: iso(-5 * 60_000), signedIn: '5 minutes ago', expiresAt: iso(25 * 60_000), endsIn: 'in 25 minutes' },
+      { id: 'b', current: false, device: 'Unknown device', ip: 'unknown address', createdAt: iso(-3_600_000), signedIn: '1 hour ago', expiresAt: iso(30_000), endsIn: 'in 30 seconds' },
+    ]);
+  });
+});

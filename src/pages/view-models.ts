@@ -1,0 +1,69 @@
+import type { SessionListItem } from '../session/session.service.js';
+
+/**
+ * What the templates get: plain objects whose text is already formatted, so the templates hold
+ * no logic and Handlebars needs no helpers for it.
+ */
+
+/**
+ * Messages a redirect asks the next page to show, by a fixed key in `?notice=`. Only these fixed
+ * strings are ever shown: the query picks one, it never supplies text (no content injection).
+ * A query flag rather than a flash in the session: after a sign-out or an expiry there is no
+ * session to keep a flash in.
+ */
+const NOTICES = new Map([
+  ['expired', 'Your session expired'],
+  ['signed-out', 'Signed out'],
+  ['password-changed', 'Password changed; your other sessions were signed out'],
+  ['profile-saved', 'Display name saved'],
+  ['session-revoked', 'That session was signed out'],
+  ['others-revoked', 'Signed out everywhere else'],
+]);
+
+export function noticeText(key: unknown): string | undefined {
+  return typeof key === 'string' ? NOTICES.get(key) : undefined;
+}
+
+const RELATIVE = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+  ['second', 1_000],
+];
+
+/** "in 4 minutes", "2 hours ago", "now": the largest whole unit, rounded towards zero. */
+export function relativeTime(deltaMs: number): string {
+  const [unit, size] = UNITS.find(([, size]) => Math.abs(deltaMs) >= size) ?? UNITS[UNITS.length - 1];
+  return RELATIVE.format(Math.trunc(deltaMs / size), unit);
+}
+
+/** "14 days", "2 minutes", "90 seconds": the largest unit that divides the duration exactly. */
+export function formatDuration(ms: number): string {
+  const [unit, size] = UNITS.find(([, size]) => ms % size === 0) ?? UNITS[UNITS.length - 1];
+  return new Intl.NumberFormat('en', { style: 'unit', unit, unitDisplay: 'long' }).format(Math.round(ms / size));
+}
+
+export interface SessionRow {
+  id: string;
+  current: boolean;
+  device: string;
+  ip: string;
+  createdAt: string;
+  signedIn: string;
+  expiresAt: string;
+  endsIn: string;
+}
+
+export function sessionRows(items: SessionListItem[], now = Date.now()): SessionRow[] {
+  return items.map((item) => ({
+    id: item.id,
+    current: item.current,
+    device: item.userAgent ?? 'Unknown device',
+    ip: item.ip ?? 'unknown address',
+    createdAt: item.createdAt,
+    signedIn: relativeTime(Date.parse(item.createdAt) - now),
+    expiresAt: item.expiresAt,
+    endsIn: relativeTime(Date.parse(item.expiresAt) - now),
+  }));
+}

@@ -1,0 +1,51 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ConfigService } from '@nestjs/config';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import hbs from 'hbs';
+import type { AppConfig } from '../config/config.schema.js';
+import { formatDuration } from './view-models.js';
+
+/**
+ * <package root>/src/views: templates, partials and the stylesheet. They are not TypeScript, so
+ * tsc does not copy them into dist/; walking up to package.json finds the one copy both from
+ * src/pages (jest, ts) and from dist/src/pages (node). A Docker image must hold src/views next to
+ * its package.json.
+ */
+export const VIEWS_DIR = path.join(packageRoot(), 'src', 'views');
+
+/** Handlebars (hbs) as Express's view engine, with layout.hbs around every page. */
+export function configureViews(app: NestExpressApplication, config: ConfigService<AppConfig, true>): void {
+  // Served ahead of the session pipeline (see configureApp): a stylesheet needs no Redis lookup.
+  app.useStaticAssets(path.join(VIEWS_DIR, 'static'), { prefix: '/static/', index: false, redirect: false });
+
+  const partials = path.join(VIEWS_DIR, 'partials');
+  // Read synchronously at start: hbs.registerPartials is asynchronous and could lose a race
+  // with the first request.
+  for (const file of readdirSync(partials).filter((name) => name.endsWith('.hbs'))) {
+    hbs.registerPartial(path.basename(file, '.hbs'), readFileSync(path.join(partials, file), 'utf8'));
+  }
+  // `{{setTitle "Sign in"}}` in a page sets the layout's <title>: hbs renders the page first,
+  // then the layout with the same locals object (Handlebars' @root).
+  hbs.registerHelper('setTitle', (title: string, options: { data: { root: Record<string, unknown> } }) => {
+    options.data.root.pageTitle = title;
+  });
+
+  app.engine('hbs', hbs.__express);
+  app.setBaseViewsDir(VIEWS_DIR);
+  app.setViewEngine('hbs');
+  // Configuration the templates show, in app.locals (merged into every render).
+  app.setLocal('passwordHint', `At least ${config.get('passwordMinLength', { infer: true })} characters`);
+  app.setLocal('rememberFor', formatDuration(config.get('session', { infer: true }).rememberTimeoutMs));
+}
+
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('src/views: no package.json above this module');
+    dir = parent;
+  }
+  return dir;
+}
