@@ -12,6 +12,6 @@ import { PasswordService } from './password.service.js';
   imports: [PassportModule, UsersModule, SessionModule],
   controllers: [AuthController],
   providers: [AuthService, PasswordService, LocalStrategy, LoginThrottle],
-  exports: [AuthService, PasswordService, LoginThrottle, LocalStrategy],
+  exports: [AuthService, PasswordService],
 })
 export class AuthModule {}

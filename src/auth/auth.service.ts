@@ -4,6 +4,7 @@ import { SessionService } from '../session/session.service.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import type { RegisterDto } from './dto/register.dto.js';
+import { LoginThrottle } from './login-throttle.js';
 import { PasswordService } from './password.service.js';
 
 export const INVALID_CREDENTIALS = 'Invalid email or password';
@@ -14,6 +15,7 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionService,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   async register(dto: RegisterDto, req: Request): Promise<User> {
@@ -27,8 +29,16 @@ export class AuthService {
     return user;
   }
 
+  /**
+   * The sign-in credential check, for the API (LocalStrategy) and the login page alike: under the
+   * brute-force limits (429 when the email or the address is locked; LoginThrottle).
+   */
+  authenticate(email: string, password: string, ip: string | undefined): Promise<User> {
+    return this.throttle.attempt(email, ip, () => this.verifyCredentials(email, password));
+  }
+
   /** One answer for "no such email" and "wrong password", in the same time (PasswordService). */
-  async verifyCredentials(email: string, password: string): Promise<User> {
+  private async verifyCredentials(email: string, password: string): Promise<User> {
     const user = await this.users.findByEmail(email);
     if (!(await this.passwords.verify(user?.passwordHash, password)) || !user) {
       throw new UnauthorizedException(INVALID_CREDENTIALS);

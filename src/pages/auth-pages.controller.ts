@@ -2,7 +2,6 @@ import { Body, Controller, Get, Post, Query, Redirect, Render, Req, UseFilters, 
 import type { Request } from 'express';
 import { AuthService } from '../auth/auth.service.js';
 import { RegisterDto } from '../auth/dto/register.dto.js';
-import { LocalStrategy } from '../auth/local.strategy.js';
 import { Public } from '../common/public.decorator.js';
 import { CsrfGuard } from './csrf.guard.js';
 import { LoginFormDto } from './dto/login-form.dto.js';
@@ -17,10 +16,7 @@ import { noticeText } from './view-models.js';
 @UseInterceptors(FormErrorsInterceptor)
 @UseFilters(PageExceptionFilter)
 export class AuthPagesController {
-  constructor(
-    private readonly auth: AuthService,
-    private readonly local: LocalStrategy,
-  ) {}
+  constructor(private readonly auth: AuthService) {}
 
   @Get()
   @Redirect()
@@ -39,8 +35,8 @@ export class AuthPagesController {
   @FormView('login')
   @Redirect('/profile', 303)
   async login(@Req() req: Request, @Body() form: LoginFormDto): Promise<void> {
-    // The API's own credential check (passport-local's verify), brute-force limits included.
-    const user = await this.local.validate(req, form.email, form.password);
+    // The API's own credential check, brute-force limits included.
+    const user = await this.auth.authenticate(form.email, form.password, req.ip);
     await this.auth.login(req, user, form.rememberMe ?? false);
   }
 
