@@ -7,7 +7,7 @@ import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { SameOriginGuard } from './common/same-origin.guard.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.schema.js';
-import { dataSourceOptions } from './database/data-source.js';
+import { appDataSourceOptions } from './database/data-source.js';
 import { HealthModule } from './health/health.module.js';
 import { PagesModule } from './pages/pages.module.js';
 import { ProfileModule } from './profile/profile.module.js';
@@ -26,7 +26,7 @@ export class AppModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => config] }),
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],
-          useFactory: (c: ConfigService<AppConfig, true>) => dataSourceOptions(c.get('databaseUrl', { infer: true })),
+          useFactory: (c: ConfigService<AppConfig, true>) => appDataSourceOptions(c.get('databaseUrl', { infer: true })),
         }),
         RedisModule,
         UsersModule,

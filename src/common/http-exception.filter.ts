@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { TooManyRequestsException } from './too-many-requests.exception.js';
+import { UNAVAILABLE_MESSAGE, unavailableDependency } from './unavailable-dependency.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -58,12 +59,15 @@ export function toErrorBody(exception: unknown): ErrorBody {
       message: (type && CLIENT_ERROR_MESSAGES[type]) ?? REASONS[status] ?? 'Bad request',
     };
   }
+  const dependency = unavailableDependency(exception);
+  if (dependency) return { statusCode: 503, error: REASONS[503], message: UNAVAILABLE_MESSAGE[dependency] };
   return { statusCode: 500, error: REASONS[500], message: 'Internal server error' };
 }
 
 /**
- * Every error leaves as JSON with no stack trace. Unexpected ones are logged (with their stack,
- * server-side only) and answered with a bare 500.
+ * Every error leaves as JSON with no stack trace. An outage of Redis or Postgres is a 503
+ * (unavailable-dependency.ts), logged in one line. Unexpected errors are logged (with their
+ * stack, server-side only) and answered with a bare 500.
  */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
@@ -72,7 +76,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     const body = toErrorBody(exception);
-    if (body.statusCode >= 500 && !(exception instanceof HttpException)) {
+    if (body.statusCode === 503 && exception instanceof Error && !(exception instanceof HttpException)) {
+      this.logger.warn(`${body.message}: ${exception.message}`);
+    } else if (body.statusCode >= 500 && !(exception instanceof HttpException)) {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     }
     if (res.headersSent) return;

@@ -2,6 +2,9 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { CreateUsers1763900000000 } from '../../migrations/1763900000000-CreateUsers.js';
 import { User } from '../users/user.entity.js';
 
+/** pg pool options (TypeORM's `extra`). */
+const POOL_OPTIONS = { connectionTimeoutMillis: 1_000, max: 10 };
+
 /**
  * The one set of TypeORM options, used by the app (TypeOrmModule) and by the migration CLI
  * (`npm run migration:run`). The schema changes only through migrations: never `synchronize`.
@@ -16,9 +19,30 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     migrations: [CreateUsers1763900000000],
     synchronize: false,
     migrationsRun: false,
-    // Fail a query fast when Postgres is unreachable instead of queueing on a dead pool.
-    connectTimeoutMS: 2_000,
-    extra: { connectionTimeoutMillis: 2_000, max: 10 },
+    // Fail fast when Postgres is unreachable instead of queueing on a dead pool: a request that
+    // needs the database answers 503 within 2 s (common/unavailable-dependency.ts).
+    connectTimeoutMS: 1_000,
+    extra: POOL_OPTIONS,
+  };
+}
+
+/**
+ * The app's options: the shared ones plus deadlines for queries made while serving a request, so
+ * that a Postgres that accepts connections but no longer answers (frozen, half-open connection)
+ * costs a request a 503 rather than a hang. Not for the migration CLI: a migration may rightly
+ * run longer than any request should.
+ */
+export function appDataSourceOptions(url: string): DataSourceOptions {
+  return {
+    ...dataSourceOptions(url),
+    extra: {
+      ...POOL_OPTIONS,
+      // Postgres itself cancels a statement that runs longer (SQLSTATE 57014), which frees the
+      // connection for the next query...
+      statement_timeout: 1_000,
+      // ...and the driver stops waiting for an answer that never comes at all.
+      query_timeout: 1_500,
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { ClientOfflineError } from 'redis';
 import type { RedisClient } from '../redis/redis.module.js';
 
 /** Redis key prefix of session records; connect-redis writes `sess:<session id>`. */
@@ -15,8 +16,7 @@ export class SessionIndex {
 
   async add(userId: string, sessionId: string, expiresAt: number, now = Date.now()): Promise<void> {
     const key = INDEX_KEY_PREFIX + userId;
-    await this.redis
-      .multi()
+    await this.multi()
       .zAdd(key, { score: expiresAt, value: sessionId })
       .zRemRangeByScore(key, '-inf', now)
       // NX sets a TTL on a new key; GT only ever pushes it later (Redis 7).
@@ -28,7 +28,7 @@ export class SessionIndex {
   /** Ids of the user's sessions that have not expired. */
   async sessionIds(userId: string, now = Date.now()): Promise<string[]> {
     const key = INDEX_KEY_PREFIX + userId;
-    const [, ids] = await this.redis.multi().zRemRangeByScore(key, '-inf', now).zRange(key, 0, -1).exec();
+    const [, ids] = await this.multi().zRemRangeByScore(key, '-inf', now).zRange(key, 0, -1).exec();
     return ids as unknown as string[];
   }
 
@@ -40,8 +40,7 @@ export class SessionIndex {
   /** Deletes the session records and their index entries in one round trip. */
   async destroy(userId: string, sessionIds: string[]): Promise<void> {
     if (sessionIds.length === 0) return;
-    await this.redis
-      .multi()
+    await this.multi()
       .del(sessionIds.map((id) => SESSION_KEY_PREFIX + id))
       .zRem(INDEX_KEY_PREFIX + userId, sessionIds)
       .exec();
@@ -51,5 +50,14 @@ export class SessionIndex {
   async records(sessionIds: string[]): Promise<(string | null)[]> {
     if (sessionIds.length === 0) return [];
     return this.redis.mGet(sessionIds.map((id) => SESSION_KEY_PREFIX + id));
+  }
+
+  /**
+   * node-redis queues a MULTI even while disconnected (disableOfflineQueue covers single commands
+   * only), where it would wait for the reconnect with its request: refuse it at once instead.
+   */
+  private multi(): ReturnType<RedisClient['multi']> {
+    if (!this.redis.isReady) throw new ClientOfflineError();
+    return this.redis.multi();
   }
 }

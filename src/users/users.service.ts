@@ -20,8 +20,12 @@ export class UsersService {
 
   async create(input: { email: string; passwordHash: string; displayName: string }): Promise<User> {
     try {
+      // One INSERT is atomic by itself. TypeORM's default transaction around it would add a BEGIN
+      // and, on failure, a ROLLBACK: against a Postgres that stopped answering, that is two query
+      // timeouts (data-source.ts) before the 503 instead of one.
       return await this.users.save(
         this.users.create({ ...input, email: input.email.toLowerCase(), lastLoginAt: new Date() }),
+        { transaction: false },
       );
     } catch (error) {
       // The unique index decides, not a prior SELECT: two concurrent sign-ups cannot both win.
