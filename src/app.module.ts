@@ -3,6 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from './auth/auth.module.js';
+import { GracefulShutdown } from './common/graceful-shutdown.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { SameOriginGuard } from './common/same-origin.guard.js';
 import { createValidationPipe } from './common/validation.js';
@@ -42,6 +43,7 @@ export class AppModule {
         // Order matters: a cross-site request is refused (403) before its session is looked at.
         { provide: APP_GUARD, useClass: SameOriginGuard },
         { provide: APP_GUARD, useClass: SessionGuard },
+        GracefulShutdown,
       ],
     };
   }

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module.js';
 import { bodyGuard } from './common/body-guard.js';
+import { GracefulShutdown } from './common/graceful-shutdown.js';
 import { createAppLogger, requestLogger } from './common/logging.js';
 import { securityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/config.schema.js';
@@ -34,6 +35,7 @@ export function configureApp(app: NestExpressApplication): void {
   app.set('trust proxy', config.get('trustProxy', { infer: true }));
   app.disable('x-powered-by');
 
+  app.use(app.get(GracefulShutdown).track);
   app.use(requestLogger(config.get('logLevel', { infer: true })));
   app.use(securityHeaders());
   app.use((_req: Request, res: Response, next: NextFunction) => {
@@ -46,5 +48,8 @@ export function configureApp(app: NestExpressApplication): void {
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
   app.use(bodyGuard());
   app.use(...app.get(SessionMiddleware).handlers());
-  app.enableShutdownHooks();
+  // On SIGTERM (docker stop, Kubernetes) or SIGINT: finish the requests in flight, then close
+  // Redis and Postgres (GracefulShutdown), then exit 0. Without useProcessExit, Nest re-raises the
+  // signal once done, and the process ends "killed by SIGTERM", which looks like a crash.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
 }

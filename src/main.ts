@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { createApp } from './app.setup.js';
+import { SHUTDOWN_DEADLINE_MS } from './common/graceful-shutdown.js';
 import { parseConfig } from './config/config.schema.js';
 
 const result = parseConfig(process.env);
@@ -11,3 +12,9 @@ if (!result.ok) {
 
 const app = await createApp(result.config);
 await app.listen(result.config.port, result.config.host);
+
+// Nest shuts the app down on these signals (configureApp). Should a dependency never let go,
+// exit anyway before the platform's patience runs out, and say it was not clean.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref());
+}

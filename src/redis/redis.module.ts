@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Global, Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createClient } from 'redis';
@@ -9,6 +10,8 @@ export type RedisClient = ReturnType<typeof createClient>;
 
 /** How long a command may wait to be sent (e.g. behind a reconnect) before it fails with 503. */
 export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
+/** At shutdown, how long close() may wait for replies still owed before the process exits anyway. */
+const CLOSE_TIMEOUT_MS = 1_000;
 
 @Global()
 @Module({
@@ -59,8 +62,17 @@ export class RedisModule implements OnModuleInit, OnApplicationShutdown {
     this.heartbeat.start();
   }
 
+  /** Runs after the HTTP server has finished its requests (Nest's shutdown order). */
   async onApplicationShutdown(): Promise<void> {
     this.heartbeat.stop();
-    if (this.client.isOpen) await this.client.close();
+    if (!this.client.isOpen) return;
+    // close() sends what is queued and waits for every reply still owed; a frozen Redis owes them
+    // forever, and shutdown must not hang on it (the process exits right after).
+    const closed = await Promise.race([
+      this.client.close().then(() => true),
+      sleep(CLOSE_TIMEOUT_MS, false, { ref: false }),
+    ]);
+    if (closed) new Logger('Redis').log('Redis connection closed');
+    else new Logger('Redis').warn(`Redis did not answer within ${CLOSE_TIMEOUT_MS} ms at shutdown`);
   }
 }
