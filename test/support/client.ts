@@ -21,6 +21,8 @@ export class Client {
   constructor(
     readonly target: Target,
     private readonly userAgent = `gatehouse-e2e/${randomUUID().slice(0, 8)}`,
+    /** Source address of its connections, e.g. `127.0.0.2`: another client address to nginx and the app. */
+    private readonly localAddress?: string,
   ) {}
 
   async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ClientResponse> {
@@ -31,6 +33,7 @@ export class Client {
       path,
       body,
       ca: this.target.ca,
+      localAddress: this.localAddress,
       headers: {
         'user-agent': this.userAgent,
         ...(cookie ? { cookie } : {}),
