@@ -1,8 +1,8 @@
 /**
  * Soak test: a fresh native stack (test/stack) under mixed traffic for a while, then a report.
  *
- *   npm run soak                         # 60 s
- *   SOAK_SECONDS=15 SOAK_USERS=4 npm run soak
+ *   npm run soak                                # 60 s, 4 virtual users
+ *   SOAK_SECONDS=15 SOAK_USERS=6 npm run soak
  *
  * Each virtual user loops: register, profile, session list, logout, login, profile, current
  * session, session list, logout, and checks every answer. Virtual users come from their own
@@ -42,6 +42,8 @@ export interface SoakReport {
   bySteps: Record<string, { count: number; p50Ms: number; p99Ms: number }>;
   rssStartMiB: number;
   rssEndMiB: number;
+  /** Sampled every 10 s: a leak keeps climbing, a warm-up levels off. */
+  rssSamplesMiB: number[];
   loggedOutSessions: number;
   /** Redis keys (or index entries) of logged-out sessions still present. */
   leftovers: string[];
@@ -77,31 +79,37 @@ export async function soak(stack: Stack, options: SoakOptions): Promise<SoakRepo
   const deadline = Date.now() + options.seconds * 1000;
   const more = () => Date.now() < deadline && latencies.length < options.maxRequests;
 
+  const fail = (step: string, what: string) => {
+    errorCount++;
+    if (errors.length < MAX_ERRORS_KEPT) errors.push(`${step}: ${what}`);
+  };
+
   const rssStartMiB = rssMiB(pid);
+  const rssSamplesMiB = [rssStartMiB];
+  const sampler = setInterval(() => rssSamplesMiB.push(rssMiB(pid)), 10_000);
   const started = Date.now();
 
   async function virtualUser(n: number): Promise<void> {
     const localAddress = `127.0.0.${10 + n}`;
-    /** One request; false (and an error recorded) unless it answered `expected`. */
+    /** One request: its response when it answered `expected`, else undefined and an error recorded. */
     const step = async (name: string, expected: number, send: () => ReturnType<Client['send']>) => {
       const t0 = performance.now();
       try {
         const res = await send();
         latencies.push({ name, ms: performance.now() - t0 });
         if (res.status === expected) return res;
-        errorCount++;
-        if (errors.length < MAX_ERRORS_KEPT) errors.push(`${name}: ${res.status} ${res.body.slice(0, 200)}`);
+        fail(name, `${res.status} ${res.body.slice(0, 200)}`);
       } catch (error) {
         latencies.push({ name, ms: performance.now() - t0 });
-        errorCount++;
-        if (errors.length < MAX_ERRORS_KEPT) errors.push(`${name}: ${(error as Error).message}`);
+        fail(name, (error as Error).message);
       }
       return undefined;
     };
     const logout = async (client: Client, userId: string) => {
-      const sessionId = sessionIdOf((await client.cookie(COOKIE))?.value ?? '');
+      const cookie = await client.cookie(COOKIE);
       if (await step('logout', 204, () => client.post('/api/auth/logout', undefined, origin))) {
-        loggedOut.push({ userId, sessionId });
+        if (cookie) loggedOut.push({ userId, sessionId: sessionIdOf(cookie.value) });
+        else fail('logout', 'there was no session cookie to log out');
       }
     };
 
@@ -124,7 +132,11 @@ export async function soak(stack: Stack, options: SoakOptions): Promise<SoakRepo
     }
   }
 
-  await Promise.all(Array.from({ length: options.users }, (_, n) => virtualUser(n)));
+  try {
+    await Promise.all(Array.from({ length: options.users }, (_, n) => virtualUser(n)));
+  } finally {
+    clearInterval(sampler);
+  }
   const elapsedS = (Date.now() - started) / 1000;
   const rssEndMiB = rssMiB(pid);
 
@@ -171,6 +183,7 @@ export async function soak(stack: Stack, options: SoakOptions): Promise<SoakRepo
     bySteps,
     rssStartMiB,
     rssEndMiB,
+    rssSamplesMiB,
     loggedOutSessions: loggedOut.length,
     leftovers,
   };
@@ -184,7 +197,8 @@ export function formatReport(r: SoakReport): string {
     ...Object.entries(r.bySteps).map(
       ([name, s]) => `  ${name.padEnd(9)} ${String(s.count).padStart(6)} × p50 ${s.p50Ms.toFixed(1)} ms, p99 ${s.p99Ms.toFixed(1)} ms`,
     ),
-    `app RSS: ${r.rssStartMiB.toFixed(1)} MiB at start, ${r.rssEndMiB.toFixed(1)} MiB at end`,
+    `app RSS: ${r.rssStartMiB.toFixed(1)} MiB at start, ${r.rssEndMiB.toFixed(1)} MiB at end` +
+      ` (every 10 s: ${r.rssSamplesMiB.map((m) => m.toFixed(0)).join(', ')})`,
     `logged-out sessions: ${r.loggedOutSessions}, Redis keys left behind: ${r.leftovers.length}` +
       r.leftovers.slice(0, 10).map((k) => `\n  ${k}`).join(''),
   ].join('\n');
@@ -201,7 +215,8 @@ function positiveInt(name: string, fallback: number): number {
 async function main(): Promise<void> {
   const options: SoakOptions = {
     seconds: positiveInt('SOAK_SECONDS', 60),
-    users: Math.min(positiveInt('SOAK_USERS', 8), 200), // 127.0.0.10 to 127.0.0.209
+    // 4: about where this app saturates 2 cores (argon2 on every register and login).
+    users: Math.min(positiveInt('SOAK_USERS', 4), 200), // 127.0.0.10 to 127.0.0.209
     maxRequests: positiveInt('SOAK_MAX_REQUESTS', 200_000),
   };
   const stack = await startStack();
