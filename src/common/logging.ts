@@ -33,6 +33,8 @@ export function requestLogger(level: string): RequestHandler {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    // Liveness probes (Docker's healthcheck every few seconds) would drown the request log.
+    autoLogging: { ignore: (req: IncomingMessage) => req.url === '/healthz' },
     customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
     serializers: {
       req: (req: { id: string; method: string; url: string }) => ({
