@@ -37,13 +37,20 @@ describeNative('request logs (native stack: reads the app output)', () => {
     await stopTarget(target);
   });
 
+  it('does not log liveness probes', async () => {
+    const id = `probe-${randomUUID()}`;
+    expect((await new Client(target).get('/healthz', { 'x-request-id': id })).status).toBe(200);
+    expect((await new Client(target).get('/readyz')).status).toBe(200); // a logged request after it
+    expect(target.stack!.appLogs()).not.toContain(id);
+  });
+
   it("logs the X-Request-Id nginx passes on (the client's when well-formed, else nginx's own) and returns it", async () => {
     const c = new Client(target);
     const mine = `e2e-${randomUUID()}`;
-    const kept = await c.get('/healthz', { 'x-request-id': mine });
+    const kept = await c.get('/readyz', { 'x-request-id': mine });
     expect(kept.headers['x-request-id']).toBe(mine);
     expect(await requestLine(target, mine)).toEqual({
-      req: { id: mine, method: 'GET', path: '/healthz' },
+      req: { id: mine, method: 'GET', path: '/readyz' },
       res: { statusCode: 200 },
       responseTime: expect.any(Number),
       level: 30,
