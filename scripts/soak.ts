@@ -231,4 +231,9 @@ async function main(): Promise<void> {
   process.exitCode = report.errorCount === 0 && report.leftovers.length === 0 ? 0 : 1;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await main().catch((error: Error) => {
+    console.error(`soak: ${error.message}`);
+    process.exitCode = 1;
+  });
+}
