@@ -25,7 +25,15 @@ export class AuthService {
       displayName: dto.displayName,
       passwordHash: await this.passwords.hash(dto.password),
     });
-    await this.sessions.start(req, user, false);
+    try {
+      await this.sessions.start(req, user, false);
+    } catch (error) {
+      // The client is told registration failed (503 while Redis is down), so it must be able to
+      // try again: no account may be left behind to answer its retry with 409. Should Postgres
+      // be failing too, the original error is the one worth reporting.
+      await this.users.remove(user.id).catch(() => undefined);
+      throw error;
+    }
     return user;
   }
 

@@ -36,6 +36,10 @@ export class UsersService {
     }
   }
 
+  async remove(id: string): Promise<void> {
+    await this.users.delete({ id });
+  }
+
   async recordLogin(user: User): Promise<User> {
     user.lastLoginAt = new Date();
     await this.users.update({ id: user.id }, { lastLoginAt: user.lastLoginAt });
