@@ -22,22 +22,24 @@ const REASONS: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-/** Errors thrown below Nest (body-parser, http-errors) carry a 4xx `status` and `expose: true`. */
-function clientErrorOf(error: unknown): { status: number; type?: string } | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { status, expose, type } = error as { status?: unknown; expose?: unknown; type?: unknown };
-  if (typeof status === 'number' && status >= 400 && status < 500 && expose === true) {
-    return { status, type: typeof type === 'string' ? type : undefined };
-  }
-  return undefined;
-}
-
-const CLIENT_ERROR_MESSAGES: Record<string, string> = {
+/**
+ * Errors from below Nest (body-parser, Express) reach the filter wrapped in an HttpException by
+ * the Express adapter, the original as its `cause`. Their own messages may quote the body back
+ * ("Unexpected token … in JSON"): answer with what was wrong instead.
+ */
+const BODY_ERROR_MESSAGES: Record<string, string> = {
   'entity.too.large': 'Request body exceeds 16 KiB',
   'entity.parse.failed': 'Request body is not valid JSON',
   'encoding.unsupported': 'Unsupported content encoding',
   'charset.unsupported': 'Unsupported charset',
+  'request.aborted': 'Request aborted',
+  'request.size.invalid': 'Request size did not match Content-Length',
 };
+
+function bodyErrorMessage(cause: unknown): string | undefined {
+  const type = typeof cause === 'object' && cause !== null ? (cause as { type?: unknown }).type : undefined;
+  return typeof type === 'string' ? BODY_ERROR_MESSAGES[type] : undefined;
+}
 
 /** Maps anything thrown while handling a request to `{ statusCode, error, message }`. */
 export function toErrorBody(exception: unknown): ErrorBody {
@@ -45,19 +47,11 @@ export function toErrorBody(exception: unknown): ErrorBody {
     const status = exception.getStatus();
     const response = exception.getResponse();
     const message =
-      typeof response === 'string'
+      bodyErrorMessage(exception.cause) ??
+      (typeof response === 'string'
         ? response
-        : ((response as { message?: string | string[] }).message ?? exception.message);
+        : ((response as { message?: string | string[] }).message ?? exception.message));
     return { statusCode: status, error: REASONS[status] ?? HttpStatus[status] ?? 'Error', message };
-  }
-  const clientError = clientErrorOf(exception);
-  if (clientError) {
-    const { status, type } = clientError;
-    return {
-      statusCode: status,
-      error: REASONS[status] ?? 'Bad Request',
-      message: (type && CLIENT_ERROR_MESSAGES[type]) ?? REASONS[status] ?? 'Bad request',
-    };
   }
   const dependency = unavailableDependency(exception);
   if (dependency) return { statusCode: 503, error: REASONS[503], message: UNAVAILABLE_MESSAGE[dependency] };
