@@ -39,7 +39,7 @@ async function untilInRotation(client: Client, i: number): Promise<void> {
   const deadline = Date.now() + 15_000; // nginx retries a failed server after fail_timeout (10 s)
   while (Date.now() < deadline) {
     const id = `rotation-${Date.now()}`;
-    await client.get('/healthz', { 'x-request-id': id });
+    await client.get('/readyz', { 'x-request-id': id }); // logged, unlike the /healthz probes
     if (logs[i].some((line) => line.includes(id))) return;
     await sleep(100);
   }
