@@ -2,15 +2,11 @@
  * The pages in a real browser, through nginx over HTTPS: the whole account flow, forms refused and
  * shown again, the keyboard alone, and forms posted from another site.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startStack, type Stack } from '../stack/stack.js';
 import {
-  CONTEXT_OPTIONS,
-  launchBrowser,
-  newUser,
+  browserSuite,
   notice,
   OTHER_USER_AGENT,
   register,
@@ -20,44 +16,22 @@ import {
   submit,
   visit,
 } from '../support/browser.js';
+import { newUser } from '../support/client.js';
 
-let stack: Stack;
-let baseUrl: string;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack({ env: { LOG_LEVEL: 'warn' } }), launchBrowser()]);
-  baseUrl = stack.baseUrl;
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
-
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-});
-
-async function newPage(options = {}): Promise<Page> {
-  const context = await browser.newContext({ ...CONTEXT_OPTIONS, ...options });
-  contexts.push(context);
-  return context.newPage();
-}
+const suite = browserSuite();
 
 describe('account pages', () => {
   it('register → profile → change display name → sessions lists this browser → sign out → sign in', async () => {
     const user = newUser();
-    const page = await newPage();
+    const page = await suite.newPage();
 
-    await visit(page, `${baseUrl}/`);
-    expect(page.url()).toBe(`${baseUrl}/login`);
+    await visit(page, `${suite.baseUrl}/`);
+    expect(page.url()).toBe(`${suite.baseUrl}/login`);
     await screenshot(page, 'login');
     await page.getByRole('link', { name: 'Create an account' }).click();
-    expect(page.url()).toBe(`${baseUrl}/register`);
+    expect(page.url()).toBe(`${suite.baseUrl}/register`);
     await screenshot(page, 'register');
-    await register(page, baseUrl, user);
+    await register(page, suite.baseUrl, user);
 
     await expect(page.locator('h1').innerText()).resolves.toBe('Profile');
     await expect(page.locator('.lead').innerText()).resolves.toBe(`Signed in as ${user.email}`);
@@ -65,13 +39,13 @@ describe('account pages', () => {
     await page.getByLabel('Display name').fill('Ada King');
     const saved = await submit(page, () => page.getByRole('button', { name: 'Save' }).click());
     expect(saved.status()).toBe(303);
-    expect(page.url()).toBe(`${baseUrl}/profile?notice=profile-saved`);
+    expect(page.url()).toBe(`${suite.baseUrl}/profile?notice=profile-saved`);
     await expect(notice(page)).resolves.toBe('Display name saved');
     await expect(page.getByLabel('Display name').inputValue()).resolves.toBe('Ada King');
     await screenshot(page, 'profile');
 
     await page.getByRole('link', { name: 'Sessions' }).click();
-    expect(page.url()).toBe(`${baseUrl}/sessions`);
+    expect(page.url()).toBe(`${suite.baseUrl}/sessions`);
     const sessions = page.locator('.session');
     await expect(sessions.count()).resolves.toBe(1);
     const userAgent = await page.evaluate<string>('navigator.userAgent');
@@ -83,20 +57,20 @@ describe('account pages', () => {
 
     const signedOut = await submit(page, () => page.getByRole('button', { name: 'Sign out' }).click());
     expect(signedOut.status()).toBe(303);
-    expect(page.url()).toBe(`${baseUrl}/login?notice=signed-out`);
+    expect(page.url()).toBe(`${suite.baseUrl}/login?notice=signed-out`);
     await expect(notice(page)).resolves.toBe('Signed out');
     await screenshot(page, 'login-signed-out');
-    await visit(page, `${baseUrl}/profile`);
-    expect(page.url()).toBe(`${baseUrl}/login`);
+    await visit(page, `${suite.baseUrl}/profile`);
+    expect(page.url()).toBe(`${suite.baseUrl}/login`);
 
-    await signIn(page, baseUrl, user);
+    await signIn(page, suite.baseUrl, user);
     await expect(page.getByLabel('Display name').inputValue()).resolves.toBe('Ada King');
   });
 
   it('shows a refused form again: its status, each error next to its field, the input kept but never a password', async () => {
     const user = newUser();
-    const page = await newPage();
-    await visit(page, `${baseUrl}/register`);
+    const page = await suite.newPage();
+    await visit(page, `${suite.baseUrl}/register`);
     await page.getByLabel('Email').fill(user.email);
     await page.getByLabel('Display name').fill(user.displayName);
     await page.getByLabel('Password').fill('too short');
@@ -111,14 +85,14 @@ describe('account pages', () => {
     await expect(page.getByLabel('Display name').inputValue()).resolves.toBe(user.displayName);
     await screenshot(page, 'register-refused');
 
-    await register(page, baseUrl, user);
+    await register(page, suite.baseUrl, user);
     await page.getByLabel('Display name').fill('   ');
     const blank = await submit(page, () => page.getByRole('button', { name: 'Save' }).click());
     expect(blank.status()).toBe(400);
     await expect(page.locator('#displayName-error').innerText()).resolves.toMatch(/^Display name must be/);
-    await signOut(page, baseUrl);
+    await signOut(page, suite.baseUrl);
 
-    await visit(page, `${baseUrl}/login`);
+    await visit(page, `${suite.baseUrl}/login`);
     await page.getByLabel('Email').fill(user.email);
     await page.getByLabel('Password').fill('not the password');
     await page.getByLabel(/Keep me signed in/).check();
@@ -133,17 +107,17 @@ describe('account pages', () => {
 
   it('changes the password: a wrong current one is refused, then every other session is signed out', async () => {
     const user = newUser();
-    const page = await newPage();
-    const other = await newPage({ userAgent: OTHER_USER_AGENT });
-    await register(page, baseUrl, user);
-    await signIn(other, baseUrl, user);
+    const page = await suite.newPage();
+    const other = await suite.newPage({ userAgent: OTHER_USER_AGENT });
+    await register(page, suite.baseUrl, user);
+    await signIn(other, suite.baseUrl, user);
     await page.getByRole('link', { name: 'Sessions' }).click();
     await expect(page.locator('.session').count()).resolves.toBe(2);
     // docs/sessions.png is a copy of this one (and docs/profile.png of profile.png).
     await screenshot(page, 'sessions-two-devices');
 
     await page.getByRole('link', { name: 'Password' }).click();
-    expect(page.url()).toBe(`${baseUrl}/password`);
+    expect(page.url()).toBe(`${suite.baseUrl}/password`);
     await screenshot(page, 'password');
     await page.getByLabel('Current password').fill('not the password');
     await page.getByLabel('New password').fill('a brand new passphrase');
@@ -156,25 +130,25 @@ describe('account pages', () => {
     await page.getByLabel('Current password').fill(user.password);
     await page.getByLabel('New password').fill('a brand new passphrase');
     await submit(page, () => page.getByRole('button', { name: 'Change password' }).click());
-    expect(page.url()).toBe(`${baseUrl}/profile?notice=password-changed`);
+    expect(page.url()).toBe(`${suite.baseUrl}/profile?notice=password-changed`);
     await expect(notice(page)).resolves.toBe('Password changed; your other sessions were signed out');
     await screenshot(page, 'profile-password-changed');
 
-    await visit(other, `${baseUrl}/profile`);
-    expect(other.url()).toBe(`${baseUrl}/login?notice=expired`);
+    await visit(other, `${suite.baseUrl}/profile`);
+    expect(other.url()).toBe(`${suite.baseUrl}/login?notice=expired`);
     await expect(notice(other)).resolves.toBe('Your session expired');
-    await signIn(other, baseUrl, { ...user, password: 'a brand new passphrase' });
-    await visit(page, `${baseUrl}/sessions`);
+    await signIn(other, suite.baseUrl, { ...user, password: 'a brand new passphrase' });
+    await visit(page, `${suite.baseUrl}/sessions`);
     await expect(page.locator('.session').count()).resolves.toBe(2);
   });
 
   it('signs in with the keyboard alone: Tab to each field, type, Enter', async () => {
     const user = newUser();
-    const setup = await newPage();
-    await register(setup, baseUrl, user);
+    const setup = await suite.newPage();
+    await register(setup, suite.baseUrl, user);
 
-    const page = await newPage();
-    await visit(page, `${baseUrl}/login`);
+    const page = await suite.newPage();
+    await visit(page, `${suite.baseUrl}/login`);
     const focused = async () => {
       const element = page.locator(':focus');
       return (await element.count()) === 0 ? null : ((await element.getAttribute('id')) ?? (await element.innerText()));
@@ -191,7 +165,7 @@ describe('account pages', () => {
     await page.keyboard.press('Tab');
     expect(await focused()).toBe('Sign in');
     await submit(page, () => page.keyboard.press('Enter'));
-    expect(page.url()).toBe(`${baseUrl}/profile`);
+    expect(page.url()).toBe(`${suite.baseUrl}/profile`);
     await expect(page.locator('.lead').innerText()).resolves.toBe(`Signed in as ${user.email}`);
   });
 });
@@ -208,7 +182,7 @@ describe('forms posted from elsewhere', () => {
       const [action, field] = req.url === '/profile' ? ['/profile', '<input name="displayName" value="Mallory">'] : ['/logout', ''];
       res.setHeader('Content-Type', 'text/html');
       res.end(`<!doctype html><title>Win a prize</title>
-        <form method="post" action="${baseUrl}${action}">${field}</form>
+        <form method="post" action="${suite.baseUrl}${action}">${field}</form>
         <script>document.forms[0].submit()</script>`);
     });
     await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
@@ -221,32 +195,32 @@ describe('forms posted from elsewhere', () => {
 
   it.each([['/logout'], ['/profile']])('a page on another origin auto-submitting to %s gets 403 and changes nothing', async (target) => {
     const user = newUser();
-    const page = await newPage();
-    await register(page, baseUrl, user);
+    const page = await suite.newPage();
+    await register(page, suite.baseUrl, user);
 
     const victim = await page.context().newPage();
-    const refused = victim.waitForResponse(`${baseUrl}${target}`);
+    const refused = victim.waitForResponse(`${suite.baseUrl}${target}`);
     await visit(victim, `${attackerUrl}${target}`);
     expect((await refused).status()).toBe(403);
     await victim.waitForLoadState();
     await expect(victim.locator('h1').innerText()).resolves.toBe('Forbidden');
     await screenshot(victim, `cross-site-refused${target.replace('/', '-')}`);
 
-    await visit(page, `${baseUrl}/profile`);
-    expect(page.url()).toBe(`${baseUrl}/profile`);
+    await visit(page, `${suite.baseUrl}/profile`);
+    expect(page.url()).toBe(`${suite.baseUrl}/profile`);
     await expect(page.getByLabel('Display name').inputValue()).resolves.toBe(user.displayName);
   });
 
   it('a same-origin POST with the session cookie but without the form token gets 403', async () => {
     const user = newUser();
-    const page = await newPage();
-    await register(page, baseUrl, user);
+    const page = await suite.newPage();
+    await register(page, suite.baseUrl, user);
     // The browser context's own request client: its cookie jar, and the right Origin.
     const request = page.context().request;
     for (const token of [undefined, 'forged-token']) {
-      const response = await request.post(`${baseUrl}/profile`, {
+      const response = await request.post(`${suite.baseUrl}/profile`, {
         form: token ? { displayName: 'Mallory', _csrf: token } : { displayName: 'Mallory' },
-        headers: { Origin: baseUrl },
+        headers: { Origin: suite.baseUrl },
         maxRedirects: 0,
       });
       expect(response.status()).toBe(403);

@@ -2,17 +2,14 @@
  * Sessions as a browser lives them: what its cookie jar holds, what survives a restart, what an
  * idle timeout and a revocation look like from the other end. Short timeouts keep it fast.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startStack, type Stack } from '../stack/stack.js';
+import type { BrowserContext } from 'playwright-core';
 import {
-  CONTEXT_OPTIONS,
-  launchBrowser,
+  browserSuite,
   launchWithProfile,
-  newUser,
   notice,
   OTHER_USER_AGENT,
   register,
@@ -22,6 +19,7 @@ import {
   submit,
   visit,
 } from '../support/browser.js';
+import { newUser } from '../support/client.js';
 
 /**
  * Idle 5 s: long enough that no step of a test idles out by accident (steps take well under a
@@ -31,43 +29,14 @@ const IDLE_SECONDS = 5;
 const REMEMBER_SECONDS = 120;
 const COOKIE = '__Host-sid';
 
-let stack: Stack;
-let baseUrl: string;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([
-    startStack({
-      env: {
-        LOG_LEVEL: 'warn',
-        SESSION_IDLE_TIMEOUT: String(IDLE_SECONDS),
-        SESSION_ABSOLUTE_TIMEOUT: '60',
-        SESSION_REMEMBER_TIMEOUT: String(REMEMBER_SECONDS),
-      },
-    }),
-    launchBrowser(),
-  ]);
-  baseUrl = stack.baseUrl;
+const suite = browserSuite({
+  SESSION_IDLE_TIMEOUT: String(IDLE_SECONDS),
+  SESSION_ABSOLUTE_TIMEOUT: '60',
+  SESSION_REMEMBER_TIMEOUT: String(REMEMBER_SECONDS),
 });
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
-
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-});
-
-async function newPage(options = {}): Promise<Page> {
-  const context = await browser.newContext({ ...CONTEXT_OPTIONS, ...options });
-  contexts.push(context);
-  return context.newPage();
-}
 
 async function sessionCookie(context: BrowserContext) {
-  const cookies = await context.cookies(baseUrl);
+  const cookies = await context.cookies(suite.baseUrl);
   expect(cookies.map((cookie) => cookie.name)).toEqual([COOKIE]);
   return cookies[0];
 }
@@ -75,10 +44,10 @@ async function sessionCookie(context: BrowserContext) {
 describe('the session cookie in the browser', () => {
   it('is Secure, HttpOnly, SameSite=Lax, host-only and ends with the browser after a normal sign-in', async () => {
     const user = newUser();
-    const page = await newPage();
-    await register(page, baseUrl, user);
-    await signOut(page, baseUrl);
-    await signIn(page, baseUrl, user);
+    const page = await suite.newPage();
+    await register(page, suite.baseUrl, user);
+    await signOut(page, suite.baseUrl);
+    await signIn(page, suite.baseUrl, user);
     expect(await sessionCookie(page.context())).toEqual({
       name: COOKIE,
       value: expect.stringMatching(/^s%3A/),
@@ -94,11 +63,11 @@ describe('the session cookie in the browser', () => {
 
   it('is persistent, for the remember-me time, after a remember-me sign-in', async () => {
     const user = newUser();
-    const page = await newPage();
-    await register(page, baseUrl, user);
-    await signOut(page, baseUrl);
+    const page = await suite.newPage();
+    await register(page, suite.baseUrl, user);
+    await signOut(page, suite.baseUrl);
     const before = Date.now() / 1000;
-    await signIn(page, baseUrl, user, true);
+    await signIn(page, suite.baseUrl, user, true);
     const cookie = await sessionCookie(page.context());
     expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax', path: '/' });
     expect(cookie.expires).toBeGreaterThan(before + REMEMBER_SECONDS - 5);
@@ -126,9 +95,9 @@ describe('closing the browser and starting it again with the same profile', () =
     const first = await launchWithProfile(dir);
     try {
       const page = first.pages()[0] ?? (await first.newPage());
-      await register(page, baseUrl, user);
-      await signOut(page, baseUrl);
-      await signIn(page, baseUrl, user, rememberMe);
+      await register(page, suite.baseUrl, user);
+      await signOut(page, suite.baseUrl);
+      await signIn(page, suite.baseUrl, user, rememberMe);
     } finally {
       await first.close();
     }
@@ -136,8 +105,8 @@ describe('closing the browser and starting it again with the same profile', () =
     const second = await launchWithProfile(dir);
     try {
       const page = second.pages()[0] ?? (await second.newPage());
-      await visit(page, `${baseUrl}/profile`);
-      expect(page.url()).toBe(`${baseUrl}${landing}`);
+      await visit(page, `${suite.baseUrl}/profile`);
+      expect(page.url()).toBe(`${suite.baseUrl}${landing}`);
     } finally {
       await second.close();
     }
@@ -147,23 +116,23 @@ describe('closing the browser and starting it again with the same profile', () =
 describe('a session that ends elsewhere', () => {
   it('after the idle timeout, the next navigation lands on /login saying the session expired', async () => {
     const user = newUser();
-    const page = await newPage();
-    await register(page, baseUrl, user);
+    const page = await suite.newPage();
+    await register(page, suite.baseUrl, user);
     await page.waitForTimeout((IDLE_SECONDS + 1) * 1000);
     await page.getByRole('link', { name: 'Sessions' }).click();
-    expect(page.url()).toBe(`${baseUrl}/login?notice=expired`);
+    expect(page.url()).toBe(`${suite.baseUrl}/login?notice=expired`);
     await expect(notice(page)).resolves.toBe('Your session expired');
     await screenshot(page, 'login-session-expired');
   });
 
   it('two browsers of one user: revoking one from the other\'s sessions page signs it out', async () => {
     const user = newUser();
-    const here = await newPage();
-    const there = await newPage({ userAgent: OTHER_USER_AGENT });
-    await register(here, baseUrl, user);
-    await signIn(there, baseUrl, user);
+    const here = await suite.newPage();
+    const there = await suite.newPage({ userAgent: OTHER_USER_AGENT });
+    await register(here, suite.baseUrl, user);
+    await signIn(there, suite.baseUrl, user);
 
-    await visit(here, `${baseUrl}/sessions`);
+    await visit(here, `${suite.baseUrl}/sessions`);
     const rows = here.locator('.session');
     await expect(rows.count()).resolves.toBe(2);
     await expect(rows.nth(0).locator('.badge').innerText()).resolves.toBe('This device');
@@ -172,34 +141,34 @@ describe('a session that ends elsewhere', () => {
 
     const revoked = await submit(here, () => rows.nth(1).getByRole('button', { name: 'Sign out this session' }).click());
     expect(revoked.status()).toBe(303);
-    expect(here.url()).toBe(`${baseUrl}/sessions?notice=session-revoked`);
+    expect(here.url()).toBe(`${suite.baseUrl}/sessions?notice=session-revoked`);
     await expect(notice(here)).resolves.toBe('That session was signed out');
     await expect(rows.count()).resolves.toBe(1);
 
-    await visit(there, `${baseUrl}/profile`);
-    expect(there.url()).toBe(`${baseUrl}/login?notice=expired`);
+    await visit(there, `${suite.baseUrl}/profile`);
+    expect(there.url()).toBe(`${suite.baseUrl}/login?notice=expired`);
     await expect(notice(there)).resolves.toBe('Your session expired');
     // The revoking browser is still signed in.
-    await visit(here, `${baseUrl}/profile`);
-    expect(here.url()).toBe(`${baseUrl}/profile`);
+    await visit(here, `${suite.baseUrl}/profile`);
+    expect(here.url()).toBe(`${suite.baseUrl}/profile`);
   });
 
   it('"sign out everywhere else" ends every other session and keeps this one', async () => {
     const user = newUser();
-    const here = await newPage();
-    const others = [await newPage({ userAgent: OTHER_USER_AGENT }), await newPage()];
-    await register(here, baseUrl, user);
-    for (const other of others) await signIn(other, baseUrl, user);
+    const here = await suite.newPage();
+    const others = [await suite.newPage({ userAgent: OTHER_USER_AGENT }), await suite.newPage()];
+    await register(here, suite.baseUrl, user);
+    for (const other of others) await signIn(other, suite.baseUrl, user);
 
-    await visit(here, `${baseUrl}/sessions`);
+    await visit(here, `${suite.baseUrl}/sessions`);
     await expect(here.locator('.session').count()).resolves.toBe(3);
     await submit(here, () => here.getByRole('button', { name: 'Sign out everywhere else' }).click());
-    expect(here.url()).toBe(`${baseUrl}/sessions?notice=others-revoked`);
+    expect(here.url()).toBe(`${suite.baseUrl}/sessions?notice=others-revoked`);
     await expect(here.locator('.session').count()).resolves.toBe(1);
 
     for (const other of others) {
-      await visit(other, `${baseUrl}/profile`);
-      expect(other.url()).toBe(`${baseUrl}/login?notice=expired`);
+      await visit(other, `${suite.baseUrl}/profile`);
+      expect(other.url()).toBe(`${suite.baseUrl}/login?notice=expired`);
     }
   });
 });

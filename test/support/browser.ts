@@ -4,7 +4,7 @@
  * self-signed one, so certificate errors are ignored; everything else is a real browser: its own
  * cookie jar, SameSite, Origin headers, the CSP.
  */
-import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -16,6 +16,8 @@ import {
   type Page,
   type Response,
 } from 'playwright-core';
+import { startStack, type Stack } from '../stack/stack.js';
+import type { NewUser } from './client.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -66,15 +68,49 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-export interface TestUser {
-  email: string;
-  password: string;
-  displayName: string;
+export interface BrowserSuite {
+  /** The spec file's stack and browser, started together before its first test. */
+  readonly stack: Stack;
+  readonly browser: Browser;
+  readonly baseUrl: string;
+  /** A page in a fresh browser context (its own cookie jar), closed after the test. */
+  newPage(options?: BrowserContextOptions): Promise<Page>;
 }
 
-/** A user of this test only (STYLE: every test makes its own data). */
-export function newUser(displayName = 'Ada Lovelace'): TestUser {
-  return { email: `ada-${randomUUID().slice(0, 8)}@example.com`, password: 'correct horse battery staple', displayName };
+/**
+ * One stack (app logs at warn) and one Chromium for a spec file, stopped after its last test;
+ * every context a test opens is closed after that test, so no test sees another's cookies.
+ */
+export function browserSuite(env: Record<string, string> = {}): BrowserSuite {
+  let stack: Stack | undefined;
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  beforeAll(async () => {
+    [stack, browser] = await Promise.all([startStack({ env: { LOG_LEVEL: 'warn', ...env } }), launchBrowser()]);
+  });
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+  return {
+    get stack() {
+      return stack!;
+    },
+    get browser() {
+      return browser!;
+    },
+    get baseUrl() {
+      return stack!.baseUrl;
+    },
+    async newPage(options = {}) {
+      const context = await browser!.newContext({ ...CONTEXT_OPTIONS, ...options });
+      contexts.push(context);
+      return context.newPage();
+    },
+  };
 }
 
 /**
@@ -105,7 +141,7 @@ export async function visit(page: Page, url: string): Promise<void> {
   }
 }
 
-export async function register(page: Page, baseUrl: string, user: TestUser): Promise<void> {
+export async function register(page: Page, baseUrl: string, user: NewUser): Promise<void> {
   await visit(page, `${baseUrl}/register`);
   await page.getByLabel('Email').fill(user.email);
   await page.getByLabel('Display name').fill(user.displayName);
@@ -114,7 +150,7 @@ export async function register(page: Page, baseUrl: string, user: TestUser): Pro
   await page.waitForURL(`${baseUrl}/profile`);
 }
 
-export async function signIn(page: Page, baseUrl: string, user: TestUser, rememberMe = false): Promise<void> {
+export async function signIn(page: Page, baseUrl: string, user: NewUser, rememberMe = false): Promise<void> {
   await visit(page, `${baseUrl}/login`);
   await page.getByLabel('Email').fill(user.email);
   await page.getByLabel('Password').fill(user.password);
