@@ -157,6 +157,22 @@ describe('profile', () => {
   });
 });
 
+describe('every endpoint that needs a session', () => {
+  it.each([
+    ['GET', '/api/profile', undefined],
+    ['PATCH', '/api/profile', { displayName: 'Nobody' }],
+    ['PUT', '/api/profile/password', { currentPassword: 'x', newPassword: 'a long enough password' }],
+    ['GET', '/api/session', undefined],
+    ['GET', '/api/sessions', undefined],
+    ['DELETE', '/api/sessions/0123abcd', undefined],
+    ['DELETE', '/api/sessions', undefined],
+  ])('%s %s answers 401 "Not authenticated" without a session', async (method, path, body) => {
+    const res = await client().send(method, path, body);
+    expect([res.status, res.json()]).toEqual([401, { statusCode: 401, error: 'Unauthorized', message: 'Not authenticated' }]);
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+});
+
 describe('a whole visit with a cookie jar', () => {
   it('register → profile → logout → profile 401 → login → profile', async () => {
     const c = client();
