@@ -23,22 +23,27 @@ function isListening(port: number): Promise<boolean> {
   });
 }
 
-/** `npm run stack` as a user runs it (built CLI, given ports, two app instances), then SIGTERM. */
+/**
+ * `npm run stack` as a user runs it (given ports, two app instances), then SIGTERM to npm itself,
+ * as a process supervisor would send it: the stack must not outlive npm.
+ */
 describeNative('npm run stack', () => {
   it('prints the parts and Ready, serves the API, and leaves nothing behind on SIGTERM', async () => {
     const [https, http] = [await freePort(), await freePort()];
     // As from a shell: jest's own NODE_ENV=test must not reach the stack (it defaults to production).
     const env = { ...process.env };
     delete env.NODE_ENV;
-    const child = spawn(process.execPath, ['dist/test/stack/cli.js'], {
+    const child = spawn('npm', ['run', 'stack'], {
       env: { ...env, STACK_HTTPS_PORT: String(https), STACK_HTTP_PORT: String(http), STACK_APP_INSTANCES: '2' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group: if the test fails, `finally` can kill all of it
     });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     const lines: string[] = [];
     const exited = once(child, 'exit');
     for await (const line of createInterface({ input: child.stdout })) {
+      if (!/^(postgres|redis|app|nginx|Ready): /.test(line)) continue; // npm's own header lines
       lines.push(line);
       if (line.startsWith('Ready:')) break;
     }
@@ -69,7 +74,7 @@ describeNative('npm run stack', () => {
       expect(code).toBe(0);
       for (const port of ports) expect(await isListening(port)).toBe(false);
     } finally {
-      child.kill('SIGKILL');
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
     }
   });
 });
