@@ -12,7 +12,12 @@ step "system packages"
 bash scripts/install-system-deps.sh --browser
 
 step "npm ci"
-npm ci --no-audit --no-fund
+# npm releases differ in what they accept in a lockfile; when this one refuses it, say what to do
+# in one line instead of leaving the reader with arborist's "Invalid Version:".
+if ! npm ci --no-audit --no-fund; then
+  echo "npm ci failed: the lockfile does not match this npm ($(npm --version)): run \`npm install\` and commit package-lock.json" >&2
+  exit 1
+fi
 
 step "lint"
 npm run --silent lint
