@@ -5,15 +5,18 @@
 #
 # 1. Uses the running Docker engine, or starts one with ../shared/docker-standins/setup.sh (the
 #    CI machines have no container registry; that script builds local stand-in images).
-# 2. Like the README: `cp .env.example .env` and a generated SESSION_SECRET, unless a .env exists
-#    (then it is used as is). A .env created here is removed at the end.
-# 3. `docker compose up -d --build`, then waits for every service to be healthy.
-# 4. Copies nginx's generated certificate out of its container and pins it for every client below.
+# 2. Like the README: `docker compose up -d --build` with no .env (a fresh clone has none; an
+#    existing .env only changes settings), then waits for every service to be healthy.
+# 3. Copies nginx's generated certificate out of its container and pins it for every client below.
+# 4. Least privilege: nginx cannot reach Postgres or Redis, Redis refuses a command without its
+#    generated password, and the app's Postgres role is not a superuser.
 # 5. Runs the e2e HTTP specs against https://localhost:8443 (E2E_BASE_URL, E2E_CA_FILE).
 # 6. Signs a user in, and checks they stay signed in across `docker compose restart app`,
 #    `docker compose restart redis` and even `docker compose kill redis` (sessions live in Redis,
 #    whose append-only file is replayed on start).
-# 7. Checks the app container runs as non-root and `docker compose down` takes under 5 seconds.
+# 7. Checks the app container runs as non-root and `docker compose down` takes under 5 seconds,
+#    then that a second `docker compose up` keeps users and sessions (the generated secrets are
+#    kept in their volume, not generated again).
 # 8. Always, even after a failure or Ctrl-C: `docker compose down -v`.
 #
 # Prints one PASS or FAIL line per check and exits non-zero if any check failed.
@@ -36,7 +39,6 @@ TIMEOUT=${SMOKE_TIMEOUT:-180}
 DOWN_LIMIT_MS=5000
 
 failures=0
-created_env=
 stack_started=
 events_pid=
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-smoke.XXXXXX")
@@ -72,7 +74,6 @@ cleanup() {
     step "docker compose down -v"
     docker compose down -v --remove-orphans || true
   fi
-  if [ -n "$created_env" ]; then rm -f .env; fi
   rm -rf "$workdir"
   if [ "$status" -eq 0 ] && [ "$failures" -eq 0 ]; then
     printf '\nSmoke test passed.\n'
@@ -163,37 +164,52 @@ for port in 8443 8080; do
   fi
 done
 
-step "cp .env.example .env, with a generated SESSION_SECRET"
-if [ -f .env ]; then
-  echo "Using the existing .env"
-else
-  # Exactly the README's commands.
-  cp .env.example .env
-  echo "SESSION_SECRET=$(openssl rand -hex 32)" >> .env
-  created_env=1
-fi
+if [ -f .env ]; then echo "Using the settings in the existing .env"; else echo "No .env: the defaults"; fi
 
 step "docker compose up -d --build"
 stack_started=1
 t0=$(now_ms)
 docker compose up -d --build || abort "docker compose up -d --build failed"
 up_ms=$(($(now_ms) - t0))
-if wait_healthy "$TIMEOUT" postgres redis app nginx; then
+if wait_healthy "$TIMEOUT" postgres redis mail app nginx; then
   healthy_ms=$(($(now_ms) - t0))
   pass "every service healthy (build and up: $((up_ms / 1000)) s, healthy after $((healthy_ms / 1000)) s)"
 else
   abort "the stack did not become healthy"
 fi
-migrate_state=$(docker inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$(docker compose ps -a -q migrate)")
-expect "migrate ran and exited 0" "exited 0" "$migrate_state"
+for service in secrets migrate; do
+  state=$(docker inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$(docker compose ps -a -q "$service")")
+  expect "$service ran and exited 0" "exited 0" "$state"
+done
 
-# Only nginx publishes ports, and only 8080 and 8443.
+# Only nginx (8080, 8443) and MailDev's inbox (1080) publish ports, all on 127.0.0.1.
 published=
-for service in postgres redis app nginx; do
-  ports=$(docker inspect -f '{{range $port, $bindings := .NetworkSettings.Ports}}{{if $bindings}}{{$port}} {{end}}{{end}}' "$(docker compose ps -a -q "$service")")
+for service in postgres redis mail app nginx; do
+  ports=$(docker inspect -f '{{range $port, $bindings := .NetworkSettings.Ports}}{{range $bindings}}{{$port}}@{{.HostIp}} {{end}}{{end}}' "$(docker compose ps -a -q "$service")")
   [ -z "$ports" ] || published="$published $service:${ports% }"
 done
-expect "only nginx publishes ports (8080, 8443)" " nginx:8080/tcp 8443/tcp" "$published"
+expect "only nginx and the inbox publish ports, on 127.0.0.1" " mail:1080/tcp@127.0.0.1 nginx:8080/tcp@127.0.0.1 8443/tcp@127.0.0.1" "$published"
+
+step "Least privilege"
+# From the nginx container (the one clients talk to), by name and by address: the back network
+# is not its network, so the name does not resolve and the address does not answer. A TCP connect
+# with bash's /dev/tcp, checked first against the app, which nginx must reach.
+tcp_from_nginx() { docker compose exec -T nginx timeout 3 bash -c "exec 3<>/dev/tcp/$1/$2" </dev/null 2>/dev/null; }
+if tcp_from_nginx app 3000; then pass "nginx reaches the app at app:3000 (the probe works)"; else fail "nginx cannot reach the app at app:3000"; fi
+for service in postgres:5432 redis:6379; do
+  name=${service%%:*} port=${service##*:}
+  address=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$(docker compose ps -q "$name")" | awk '{print $1}')
+  for host in "$name" "$address"; do
+    if tcp_from_nginx "$host" "$port"; then fail "nginx reaches $name at $host:$port"; else pass "nginx cannot reach $name at $host:$port"; fi
+  done
+done
+expect "Redis refuses a command without the password" "NOAUTH" \
+  "$(docker compose exec -T redis redis-cli ping </dev/null | tr -d '\r' | awk '{print $1}')"
+psql_postgres() { docker compose exec -T postgres psql --username postgres --dbname gatehouse -tAc "$1" </dev/null | tr -d '\r'; }
+expect "the app's Postgres role is not a superuser, and owns nothing but its database" "gatehouse|f|f|f" \
+  "$(psql_postgres "select rolname, rolsuper, rolcreatedb, rolcreaterole from pg_roles where rolname = 'gatehouse'" | tr '\n' ' ' | sed 's/ $//')"
+expect "the app's tables belong to that role" "gatehouse" \
+  "$(psql_postgres "select string_agg(distinct tableowner, ',') from pg_tables where schemaname = 'public'")"
 
 step "The self-signed certificate"
 # The README's command: copy the certificate out of the nginx container to pin it.
@@ -268,3 +284,12 @@ if [ "$down_ms" -lt "$DOWN_LIMIT_MS" ]; then
 else
   fail "docker compose down took $down_ms ms (limit $DOWN_LIMIT_MS; stopped after ms: $stopped): a container does not stop promptly on its stop signal"
 fi
+
+step "A second docker compose up keeps users, sessions and secrets"
+docker compose up -d || abort "the second docker compose up -d failed"
+wait_healthy "$TIMEOUT" postgres redis mail app nginx || abort "the stack did not become healthy again"
+# `down` removed the containers, not the volumes: this is a new `secrets` container's output.
+expect "secrets kept: none generated on the second start" 0 \
+  "$(docker compose logs --no-color secrets | grep -c 'generated ' || true)"
+wait_ready 30 || fail "GET /readyz did not answer 200 after the second up"
+expect_http "the second user is still signed in after down and up" 200 "$(request GET /api/profile)"

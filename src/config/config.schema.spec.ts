@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parseConfig } from './config.schema.js';
 
@@ -25,6 +28,7 @@ describe('parseConfig', () => {
         host: '0.0.0.0',
         databaseUrl: base.DATABASE_URL,
         redisUrl: base.REDIS_URL,
+        redisPassword: undefined,
         trustProxy: false,
         publicOrigin: undefined,
         passwordMinLength: 12,
@@ -116,5 +120,33 @@ describe('parseConfig', () => {
     expect(problems.map((line) => line.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'PORT', 'REDIS_URL']);
     expect(problems.join('\n')).not.toContain(secretValue);
     expect(problems.join('\n')).not.toContain('http');
+  });
+
+  describe('<NAME>_FILE', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-config-'));
+    const file = (name: string, contents: string): string => {
+      const target = path.join(dir, name);
+      writeFileSync(target, contents);
+      return target;
+    };
+
+    it('reads a secret from the file, without the trailing newline', () => {
+      const result = parseConfig({
+        DATABASE_URL: base.DATABASE_URL,
+        REDIS_URL: base.REDIS_URL,
+        SESSION_SECRET_FILE: file('secret', `${SECRET}\n`),
+        REDIS_PASSWORD_FILE: file('redis', 'redis-pass\n'),
+      });
+      expect(result).toMatchObject({ ok: true, config: { redisPassword: 'redis-pass', session: { secrets: [SECRET] } } });
+    });
+
+    it('refuses both forms at once, and an unreadable file, naming the variable only', () => {
+      expect(problemsOf({ ...base, SESSION_SECRET_FILE: file('both', SECRET) })).toEqual([
+        'SESSION_SECRET_FILE: set SESSION_SECRET or SESSION_SECRET_FILE, not both',
+      ]);
+      expect(problemsOf({ ...base, REDIS_PASSWORD_FILE: path.join(dir, 'missing') })).toEqual([
+        'REDIS_PASSWORD_FILE: cannot read the file (ENOENT)',
+      ]);
+    });
   });
 });

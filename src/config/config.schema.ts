@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { resolveSecretFiles } from './secret-files.js';
 
 /**
  * The whole environment contract (SPEC §3) in one place. Every message names the variable and
@@ -61,6 +62,7 @@ const envSchema = z.object({
   REDIS_URL: required.refine((v) => /^rediss?:\/\/./.test(v), {
     error: 'must be a redis:// or rediss:// URL',
   }),
+  REDIS_PASSWORD: optional,
   SESSION_SECRET: required
     .transform((v) => v.split(',').map((s) => s.trim()))
     .refine((list) => list.every((s) => s.length > 0), { error: 'has an empty entry' }),
@@ -123,6 +125,8 @@ export interface AppConfig {
   host: string;
   databaseUrl: string;
   redisUrl: string;
+  /** Given apart from REDIS_URL so that it can come from a file (REDIS_PASSWORD_FILE). */
+  redisPassword: string | undefined;
   trustProxy: false | number | string[];
   publicOrigin: string | undefined;
   passwordMinLength: number;
@@ -139,13 +143,17 @@ export interface AppConfig {
 
 export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; problems: string[] };
 
-/** Validates the environment; on failure returns one line per problem, each naming its variable. */
-export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
+/**
+ * Validates the environment (secrets may come from `<NAME>_FILE`); on failure returns one line
+ * per problem, each naming its variable.
+ */
+export function parseConfig(rawEnv: Record<string, string | undefined>): ConfigResult {
+  const { env, problems: fileProblems } = resolveSecretFiles(rawEnv);
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
+  if (!parsed.success || fileProblems.length) {
     return {
       ok: false,
-      problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+      problems: [...fileProblems, ...(parsed.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) ?? [])],
     };
   }
   const e = parsed.data;
@@ -192,6 +200,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       host: e.HOST,
       databaseUrl: e.DATABASE_URL,
       redisUrl: e.REDIS_URL,
+      redisPassword: e.REDIS_PASSWORD,
       trustProxy: e.TRUST_PROXY as AppConfig['trustProxy'],
       publicOrigin: e.PUBLIC_ORIGIN,
       passwordMinLength: e.PASSWORD_MIN_LENGTH,

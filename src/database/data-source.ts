@@ -1,4 +1,5 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { resolveSecretFiles } from '../config/secret-files.js';
 import { CreateUsers1763900000000 } from '../../migrations/1763900000000-CreateUsers.js';
 import { User } from '../users/user.entity.js';
 
@@ -46,5 +47,8 @@ export function appDataSourceOptions(url: string): DataSourceOptions {
   };
 }
 
-/** Entry point for the TypeORM CLI: `typeorm migration:run -d dist/src/database/data-source.js`. */
-export default new DataSource(dataSourceOptions(process.env.DATABASE_URL ?? ''));
+/**
+ * Entry point for the TypeORM CLI: `typeorm migration:run -d dist/src/database/data-source.js`.
+ * DATABASE_URL may come from DATABASE_URL_FILE, as for the app.
+ */
+export default new DataSource(dataSourceOptions(resolveSecretFiles(process.env).env.DATABASE_URL ?? ''));

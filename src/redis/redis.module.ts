@@ -23,6 +23,8 @@ const CLOSE_TIMEOUT_MS = 1_000;
         const logger = new Logger('Redis');
         const client = createClient({
           url: config.get('redisUrl', { infer: true }),
+          // undefined keeps a password given in REDIS_URL itself.
+          password: config.get('redisPassword', { infer: true }),
           // While Redis is unreachable, fail commands at once rather than queueing them behind a
           // reconnect that may never come. A Redis that is connected but no longer answers (frozen,
           // half-open connection) is the heartbeat's job (redis-heartbeat.ts): the command timeout

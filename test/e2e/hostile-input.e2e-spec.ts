@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { Client, signedInClient } from '../support/client.js';
 import { request, type Response } from '../support/http.js';
-import { pacer } from '../support/pace.js';
+import { isRateLimited, paceRateLimited } from '../support/pace.js';
 import { connectRedis, type TestRedis } from '../support/redis.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
@@ -224,14 +224,12 @@ describeNative('hostile input, property-based (native stack: counts rows and key
     const usersBefore = await countUsers();
     const keysBefore = await countKeys();
     const secret = target.stack!.appEnv.SESSION_SECRET.split(',')[0];
-    const pace = pacer();
 
     // A real signed-in session to send hostile requests with; re-created when a run logs it out.
     let usersCreated = 0;
     const sessions: string[] = []; // every session cookie issued, logged out at the end
     let email = '';
     const signIn = async () => {
-      await pace();
       const { client, user } = await signedInClient(target);
       usersCreated++;
       email = user.email;
@@ -273,7 +271,7 @@ describeNative('hostile input, property-based (native stack: counts rows and key
       if (r.contentType !== null) headers['content-type'] = r.contentType;
       if (r.contentEncoding !== null) headers['content-encoding'] = r.contentEncoding;
 
-      if (method === 'POST' && /\/(login|register)$/.test(template)) await pace(); // under nginx's limit
+      if (isRateLimited(method, path)) await paceRateLimited(); // a raw request: stay under nginx's limit
       const start = performance.now();
       const res = await request(target.baseUrl, { method, path, headers, body, ca: target.ca, timeoutMs: 10_000 });
       const ms = performance.now() - start;

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { ADDRESS_FAILURE_LIMIT, EMAIL_FAILURE_LIMIT, FAILURE_WINDOW_SECONDS } from '../../src/auth/login-throttle.js';
 import { Client, newUser, signedInClient } from '../support/client.js';
 import { request, type Response } from '../support/http.js';
-import { pacer } from '../support/pace.js';
+import { paceRateLimited } from '../support/pace.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /**
@@ -19,14 +19,11 @@ afterAll(async () => {
   await stopTarget(target);
 });
 
-/** Every login and register POST in this file waits its turn: nginx's own limit is tested last. */
-const pace = pacer();
+/** Clients pace their login and register POSTs under nginx's limit; that limit is tested last. */
 async function login(email: string, password: string): Promise<Response> {
-  await pace();
   return new Client(target).post('/api/auth/login', { email, password });
 }
 async function register() {
-  await pace();
   return signedInClient(target);
 }
 
@@ -95,12 +92,12 @@ describeNative('per-address lock (native stack: needs a second client address)',
     const attacker = '127.0.0.2';
     const statuses: number[] = [];
     for (let i = 0; i <= ADDRESS_FAILURE_LIMIT; i++) {
-      await pace(); // nginx counts per address too: stay under it
+      await paceRateLimited(); // a raw request: nginx counts per address too, stay under it
       statuses.push((await loginFrom(attacker, newUser().email)).status);
     }
     expect(statuses.filter((status) => status !== 401)).toEqual([]);
 
-    await pace();
+    await paceRateLimited();
     expectThrottled(await loginFrom(attacker, newUser().email), ADDRESS_LOCKED);
     expect((await login(newUser().email, WRONG)).status).toBe(401); // from 127.0.0.1
   });
@@ -118,9 +115,16 @@ describe('no account enumeration by timing', () => {
     // Several accounts, so no email gets near its failure limit.
     const users = [await register(), await register(), await register()].map(({ user }) => user);
     const timed = async (email: string): Promise<number> => {
-      await pace();
+      // A raw request, paced before the clock starts rather than inside the timed request.
+      await paceRateLimited();
       const start = performance.now();
-      const res = await new Client(target).post('/api/auth/login', { email, password: WRONG });
+      const res = await request(target.baseUrl, {
+        method: 'POST',
+        path: '/api/auth/login',
+        body: { email, password: WRONG },
+        ca: target.ca,
+        headers: { origin: target.baseUrl },
+      });
       const ms = performance.now() - start;
       expect(res.status).toBe(401);
       return ms;
@@ -151,9 +155,12 @@ describe("nginx's per-address rate limit on login and register POSTs", () => {
   afterEach(() => new Promise((resolve) => setTimeout(resolve, 2_500)));
 
   it.each(['/api/auth/login', '/api/auth/register'])('answers a burst to %s with a JSON 429 and Retry-After', async (path) => {
-    // An empty body: the requests that get through are 400s, so no failure is counted and no user created.
+    // An empty body: the requests that get through are 400s, so no failure is counted and no user
+    // created. Raw requests, not the paced client: this burst is meant to hit the limit.
     const burst = await Promise.all(
-      Array.from({ length: 40 }, () => new Client(target).post(path, {})),
+      Array.from({ length: 40 }, () =>
+        request(target.baseUrl, { method: 'POST', path, body: {}, ca: target.ca, headers: { origin: target.baseUrl } }),
+      ),
     );
     const statuses = burst.map((res) => res.status);
     expect(statuses.filter((status) => status !== 400 && status !== 429)).toEqual([]);

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { once } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -24,8 +27,9 @@ function isListening(port: number): Promise<boolean> {
 }
 
 /**
- * `npm run stack` as a user runs it (given ports, two app instances), then SIGTERM to npm itself,
- * as a process supervisor would send it: the stack must not outlive npm.
+ * `npm run stack` as a user runs it (given ports, two app instances, a private TMPDIR as
+ * `mktemp -d` makes it), then SIGTERM to npm itself, as a process supervisor would send it: the
+ * stack must not outlive npm.
  */
 describeNative('npm run stack', () => {
   it('prints the parts and Ready, serves the API, and leaves nothing behind on SIGTERM', async () => {
@@ -33,8 +37,12 @@ describeNative('npm run stack', () => {
     // As from a shell: jest's own NODE_ENV=test must not reach the stack (it defaults to production).
     const env = { ...process.env };
     delete env.NODE_ENV;
+    // Mode 0700: as root, postgres and nginx's workers (other users) could not reach a data dir
+    // below it; the stack must still start.
+    const privateTmp = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-private-tmp-'));
+    expect(statSync(privateTmp).mode & 0o777).toBe(0o700);
     const child = spawn('npm', ['run', 'stack'], {
-      env: { ...env, STACK_HTTPS_PORT: String(https), STACK_HTTP_PORT: String(http), STACK_APP_INSTANCES: '2' },
+      env: { ...env, TMPDIR: privateTmp, STACK_HTTPS_PORT: String(https), STACK_HTTP_PORT: String(http), STACK_APP_INSTANCES: '2' },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // its own process group: if the test fails, `finally` can kill all of it
     });
@@ -75,6 +83,7 @@ describeNative('npm run stack', () => {
       for (const port of ports) expect(await isListening(port)).toBe(false);
     } finally {
       if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+      rmSync(privateTmp, { recursive: true, force: true });
     }
   });
 });

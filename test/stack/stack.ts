@@ -9,7 +9,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readdirSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -106,10 +106,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const appPort = await pick(options.appPort, 'app', instances);
   const appPorts = Array.from({ length: instances }, (_, i) => appPort + i);
 
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-stack-'));
-  // Postgres runs as the `postgres` user and nginx workers as `nobody` when we are root: they
-  // must be able to traverse (not list) the temp dir to reach their own subdirs.
-  await chmod(dir, 0o711);
+  const dir = await makeStackDir();
   const logDir = path.join(dir, 'logs');
   await mkdir(logDir, { mode: 0o700 });
 
@@ -631,6 +628,38 @@ function findPgBin(): string | undefined {
   return candidates.find((dir) => existsSync(path.join(dir, 'initdb')) && existsSync(path.join(dir, 'postgres')));
 }
 
+
+/**
+ * The stack's temp dir. As root, Postgres runs as the `postgres` user and nginx's workers as
+ * `nobody`: they must be able to traverse (not list) every directory above their own. TMPDIR may
+ * be private (mode 0700, as `mktemp -d` makes it), so as root the dir goes under the first of
+ * TMPDIR, /tmp and /var/tmp that others can traverse, or the start stops with one line saying so.
+ */
+async function makeStackDir(): Promise<string> {
+  const candidates = process.getuid?.() === 0 ? [os.tmpdir(), '/tmp', '/var/tmp'] : [os.tmpdir()];
+  const base = candidates.find((candidate) => traversableByOthers(candidate));
+  if (!base) {
+    throw new Error(
+      `TMPDIR (${os.tmpdir()}) is not traversable by the postgres and nobody users the stack runs as root: ` +
+        'set TMPDIR to a directory with mode 0711 or wider, e.g. TMPDIR=/tmp',
+    );
+  }
+  const dir = await mkdtemp(path.join(base, 'gatehouse-stack-'));
+  await chmod(dir, 0o711);
+  return dir;
+}
+
+/** True when `dir` and every directory above it let other users through (the x bit for others). */
+function traversableByOthers(dir: string): boolean {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    try {
+      if (!(statSync(current).mode & 0o001)) return false;
+    } catch {
+      return false;
+    }
+    if (path.dirname(current) === current) return true;
+  }
+}
 
 /** uid and gid of a system user, from /etc/passwd. */
 function systemUser(name: string): { uid: number; gid: number } {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Cookie, CookieJar } from 'tough-cookie';
 import { request, type Response } from './http.js';
+import { isRateLimited, paceRateLimited } from './pace.js';
 import type { Target } from './target.js';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -27,6 +28,7 @@ export class Client {
 
   async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ClientResponse> {
     const url = this.target.baseUrl + path;
+    if (isRateLimited(method, path)) await paceRateLimited();
     const cookie = await this.jar.getCookieString(url);
     const res = await request(this.target.baseUrl, {
       method,
