@@ -9,7 +9,7 @@ import { createAppLogger, requestLogger } from './common/logging.js';
 import { securityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/config.schema.js';
 import { configureViews } from './pages/views.js';
-import { SessionMiddleware } from './session/session.middleware.js';
+import { SessionAuthenticator } from './session/session-auth.js';
 
 /** Bodies larger than this get a JSON 413 (SPEC §2). */
 export const BODY_LIMIT = '16kb';
@@ -47,7 +47,7 @@ export function configureApp(app: NestExpressApplication): void {
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
   app.use(bodyGuard());
-  app.use(...app.get(SessionMiddleware).handlers());
+  app.use(app.get(SessionAuthenticator).handlers());
   // On SIGTERM (docker stop, Kubernetes) or SIGINT: finish the requests in flight, then close
   // Redis and Postgres (GracefulShutdown), then exit 0. Without useProcessExit, Nest re-raises the
   // signal once done, and the process ends "killed by SIGTERM", which looks like a crash.

@@ -5,13 +5,13 @@ import { UsersModule } from '../users/users.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { LocalStrategy } from './local.strategy.js';
-import { LoginThrottle } from './login-throttle.js';
+import { CredentialThrottle } from './credential-throttle.js';
 import { PasswordService } from './password.service.js';
 
 @Module({
   imports: [PassportModule, UsersModule, SessionModule],
   controllers: [AuthController],
-  providers: [AuthService, PasswordService, LocalStrategy, LoginThrottle],
-  exports: [AuthService, PasswordService],
+  providers: [AuthService, PasswordService, LocalStrategy, CredentialThrottle],
+  exports: [AuthService, PasswordService, CredentialThrottle],
 })
 export class AuthModule {}

@@ -4,7 +4,7 @@ import { SessionService } from '../session/session.service.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import type { RegisterDto } from './dto/register.dto.js';
-import { LoginThrottle } from './login-throttle.js';
+import { CredentialThrottle } from './credential-throttle.js';
 import { PasswordService } from './password.service.js';
 
 export const INVALID_CREDENTIALS = 'Invalid email or password';
@@ -15,7 +15,7 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionService,
-    private readonly throttle: LoginThrottle,
+    private readonly throttle: CredentialThrottle,
   ) {}
 
   async register(dto: RegisterDto, req: Request): Promise<User> {
@@ -39,10 +39,11 @@ export class AuthService {
 
   /**
    * The sign-in credential check, for the API (LocalStrategy) and the login page alike: under the
-   * brute-force limits (429 when the email or the address is locked; LoginThrottle).
+   * brute-force limits (429 when the email is locked for this client, or the client is; see
+   * CredentialThrottle).
    */
   authenticate(email: string, password: string, ip: string | undefined): Promise<User> {
-    return this.throttle.attempt(email, ip, () => this.verifyCredentials(email, password));
+    return this.throttle.login(email, ip, () => this.verifyCredentials(email, password));
   }
 
   /** One answer for "no such email" and "wrong password", in the same time (PasswordService). */

@@ -2,10 +2,12 @@ import { BadRequestException, Injectable, type OnModuleInit } from '@nestjs/comm
 import { ConfigService } from '@nestjs/config';
 import argon2 from 'argon2';
 import type { AppConfig } from '../config/config.schema.js';
+import { HashingPool, hashingThreads } from './hashing-pool.js';
 
 /**
  * argon2id at OWASP's minimum recommendation (19 MiB, 2 passes, 1 lane). argon2 hashes on the
- * libuv thread pool, so a login never blocks the event loop.
+ * libuv thread pool, so a login never blocks the event loop; every hash goes through the
+ * HashingPool, so a flood of them never starves the rest of the app.
  */
 export const ARGON2_OPTIONS = {
   type: argon2.argon2id,
@@ -19,13 +21,15 @@ export class PasswordService implements OnModuleInit {
   /** A real hash of a random secret: verifying against it costs the same as a real check. */
   private dummyHash: string;
   private readonly minLength: number;
+  /** Room for about half a second of hashing; past that a request waits at most the deadline. */
+  private readonly pool = new HashingPool(hashingThreads(), hashingThreads() * 8);
 
   constructor(config: ConfigService<AppConfig, true>) {
     this.minLength = config.get('passwordMinLength', { infer: true });
   }
 
   async onModuleInit(): Promise<void> {
-    this.dummyHash = await argon2.hash(crypto.randomUUID(), ARGON2_OPTIONS);
+    this.dummyHash = await this.hash(crypto.randomUUID());
   }
 
   /**
@@ -39,7 +43,7 @@ export class PasswordService implements OnModuleInit {
   }
 
   hash(password: string): Promise<string> {
-    return argon2.hash(password, ARGON2_OPTIONS);
+    return this.pool.run(() => argon2.hash(password, ARGON2_OPTIONS));
   }
 
   /**
@@ -47,7 +51,7 @@ export class PasswordService implements OnModuleInit {
    * that "no such email" takes as long as "wrong password" and the timing tells nothing.
    */
   async verify(hash: string | undefined, password: string): Promise<boolean> {
-    const matches = await argon2.verify(hash ?? this.dummyHash, password);
+    const matches = await this.pool.run(() => argon2.verify(hash ?? this.dummyHash, password));
     return matches && hash !== undefined;
   }
 }

@@ -12,3 +12,9 @@ export class TooManyRequestsException extends HttpException {
     super(message, HttpStatus.TOO_MANY_REQUESTS);
   }
 }
+
+/** The Retry-After seconds an error carries (a 429, or a 503 from a full hashing queue), if any. */
+export function retryAfterOf(exception: unknown): number | undefined {
+  const seconds = (exception as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+  return typeof seconds === 'number' ? seconds : undefined;
+}

@@ -39,6 +39,7 @@ describe('parseConfig', () => {
           idleTimeoutMs: 30 * 60_000,
           absoluteTimeoutMs: 12 * 3_600_000,
           rememberTimeoutMs: 14 * 86_400_000,
+          maxPerUser: 20,
         },
       },
     });
@@ -94,6 +95,9 @@ describe('parseConfig', () => {
     [{ SESSION_COOKIE_PATH: 'app' }, 'SESSION_COOKIE_PATH: must start with / and contain no spaces or semicolons'],
     [{ SESSION_IDLE_TIMEOUT: '5 minutes' }, 'SESSION_IDLE_TIMEOUT: must be a duration: 90, 90s, 30m, 12h or 14d'],
     [{ SESSION_IDLE_TIMEOUT: '0' }, 'SESSION_IDLE_TIMEOUT: must be a duration: 90, 90s, 30m, 12h or 14d'],
+    [{ SESSION_REMEMBER_TIMEOUT: '999999999d' }, 'SESSION_REMEMBER_TIMEOUT: must be a duration: 90, 90s, 30m, 12h or 14d, at most 400 days'],
+    [{ SESSION_REMEMBER_TIMEOUT: '401d' }, 'SESSION_REMEMBER_TIMEOUT: must be a duration: 90, 90s, 30m, 12h or 14d, at most 400 days'],
+    [{ SESSION_MAX_PER_USER: '0' }, 'SESSION_MAX_PER_USER: must be a whole number from 1 to 1000'],
     [{ SESSION_IDLE_TIMEOUT: '13h' }, 'SESSION_IDLE_TIMEOUT: must not be longer than SESSION_ABSOLUTE_TIMEOUT'],
     [{ TRUST_PROXY: 'true' }, 'TRUST_PROXY: true would believe X-Forwarded-* from any client'],
     [{ TRUST_PROXY: '10.0.0.300' }, 'TRUST_PROXY: must be false, a hop count, or a comma list'],

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { cookieNameProblems, defaultCookieName, type SessionCookieConfig } from '../session/session-cookie.js';
 import { resolveSecretFiles } from './secret-files.js';
 
 /**
@@ -25,7 +26,7 @@ const bool = optional.refine((v) => v === undefined || v === 'true' || v === 'fa
 const duration = (fallback: string) =>
   optional
     .transform((v) => parseDuration(v ?? fallback))
-    .refine((v) => v !== undefined, { error: 'must be a duration: 90, 90s, 30m, 12h or 14d' })
+    .refine((v) => v !== undefined, { error: 'must be a duration: 90, 90s, 30m, 12h or 14d, at most 400 days' })
     .transform((v) => v as number);
 const integer = (fallback: number, min: number, max: number) =>
   optional
@@ -83,6 +84,7 @@ const envSchema = z.object({
   SESSION_IDLE_TIMEOUT: duration('30m'),
   SESSION_ABSOLUTE_TIMEOUT: duration('12h'),
   SESSION_REMEMBER_TIMEOUT: duration('14d'),
+  SESSION_MAX_PER_USER: integer(20, 1, 1000),
   TRUST_PROXY: optional
     .refine((v) => v !== 'true', {
       error: 'true would believe X-Forwarded-* from any client; give a hop count or the proxy addresses',
@@ -109,15 +111,7 @@ function isOrigin(value: string): boolean {
   }
 }
 
-export type SameSite = (typeof SAME_SITE)[number];
-
-export interface SessionCookieConfig {
-  name: string;
-  secure: boolean;
-  domain: string | undefined;
-  path: string;
-  sameSite: SameSite;
-}
+export type { SameSite, SessionCookieConfig } from '../session/session-cookie.js';
 
 export interface AppConfig {
   nodeEnv: (typeof NODE_ENVS)[number];
@@ -138,6 +132,8 @@ export interface AppConfig {
     idleTimeoutMs: number;
     absoluteTimeoutMs: number;
     rememberTimeoutMs: number;
+    /** Live sessions one user may hold; a new sign-in ends the least recently used beyond it. */
+    maxPerUser: number;
   };
 }
 
@@ -161,10 +157,7 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): ConfigR
   const secure = e.SESSION_COOKIE_SECURE === undefined ? production : e.SESSION_COOKIE_SECURE === 'true';
   const domain = e.SESSION_COOKIE_DOMAIN;
   const path = e.SESSION_COOKIE_PATH ?? '/';
-  // Cookie name prefixes make the browser enforce our own rules: `__Host-` pins the cookie to this
-  // exact host over HTTPS with Path=/ (no subdomain can overwrite it); `__Secure-` only requires
-  // HTTPS. The default picks the strictest prefix the other settings allow.
-  const name = e.SESSION_COOKIE_NAME ?? (secure ? (domain ? '__Secure-sid' : '__Host-sid') : 'sid');
+  const name = e.SESSION_COOKIE_NAME ?? defaultCookieName(secure, domain);
 
   const problems: string[] = [];
   const problem = (variable: string, message: string) => problems.push(`${variable}: ${message}`);
@@ -180,13 +173,7 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): ConfigR
   if (e.SESSION_COOKIE_SAMESITE === 'none' && !secure) {
     problem('SESSION_COOKIE_SAMESITE', 'none requires SESSION_COOKIE_SECURE=true (browsers drop it otherwise)');
   }
-  if (name.startsWith('__Host-')) {
-    if (!secure) problem('SESSION_COOKIE_NAME', 'a __Host- cookie requires SESSION_COOKIE_SECURE=true');
-    if (domain) problem('SESSION_COOKIE_NAME', 'a __Host- cookie must not have SESSION_COOKIE_DOMAIN');
-    if (path !== '/') problem('SESSION_COOKIE_NAME', 'a __Host- cookie requires SESSION_COOKIE_PATH=/');
-  } else if (name.startsWith('__Secure-') && !secure) {
-    problem('SESSION_COOKIE_NAME', 'a __Secure- cookie requires SESSION_COOKIE_SECURE=true');
-  }
+  problems.push(...cookieNameProblems({ name, secure, domain, path, sameSite: e.SESSION_COOKIE_SAMESITE }));
   if (e.SESSION_IDLE_TIMEOUT > e.SESSION_ABSOLUTE_TIMEOUT) {
     problem('SESSION_IDLE_TIMEOUT', 'must not be longer than SESSION_ABSOLUTE_TIMEOUT');
   }
@@ -211,6 +198,7 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): ConfigR
         idleTimeoutMs: e.SESSION_IDLE_TIMEOUT,
         absoluteTimeoutMs: e.SESSION_ABSOLUTE_TIMEOUT,
         rememberTimeoutMs: e.SESSION_REMEMBER_TIMEOUT,
+        maxPerUser: e.SESSION_MAX_PER_USER,
       },
     },
   };

@@ -21,8 +21,9 @@ export class AuthPagesController {
   @Get()
   @Redirect()
   home(@Req() req: Request): { url: string } {
-    if (req.isAuthenticated()) return { url: '/profile' };
-    return { url: req.sessionExpired ? '/login?notice=expired' : '/login' };
+    const state = req.sessionState?.kind;
+    if (state === 'signed-in') return { url: '/profile' };
+    return { url: state === 'expired' ? '/login?notice=expired' : '/login' };
   }
 
   @Get('login')

@@ -1,6 +1,9 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { ConfigService } from '@nestjs/config';
+import { parse } from 'cookie';
+import type { CookieOptions, Request, Response } from 'express';
+import type { AppConfig } from '../config/config.schema.js';
 import '../session/session.types.js';
 
 /** The hidden form field that carries the token (partials/csrf.hbs). */
@@ -17,29 +20,64 @@ export function tokensMatch(sent: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** The form token for a signed-out visitor's nonce: an HMAC under a session secret. */
+export function signedOutToken(nonce: string, secret: string): string {
+  return createHmac('sha256', secret).update(`csrf:${nonce}`).digest('base64url');
+}
+
 /**
- * The synchronizer token of the HTML forms: a random token kept in the session, put into every
- * form (res.locals.csrfToken) and required back on every page POST. It is the second line of CSRF
- * defence; the first is SameOriginGuard (Origin / Sec-Fetch-Site), which already refuses a form
- * posted from another site, and SameSite=Lax keeps the cookie off such requests.
+ * The CSRF token of the HTML forms, put into every form (res.locals.csrfToken) and required back
+ * on every page POST. It is the second line of CSRF defence; the first is SameOriginGuard (Origin
+ * / Sec-Fetch-Site), which already refuses a form posted from another site, and SameSite=Lax keeps
+ * the cookies off such requests.
  *
- * On a signed-out visitor's first form, setting the token starts an anonymous session (so the
- * login form itself is protected against login CSRF); signing in replaces that session.
+ * - Signed in: a random token kept in the session (synchronizer token).
+ * - Signed out (login, register): a signed double-submit token, so that showing a page to a
+ *   visitor writes nothing to Redis. A random nonce goes into an HttpOnly cookie of its own; the
+ *   form carries an HMAC of it under the session secret. Another site can neither read the
+ *   cookie nor compute the HMAC, so it cannot forge the pair (login CSRF included).
  */
 @Injectable()
 export class CsrfGuard implements CanActivate {
+  private readonly secrets: string[];
+  private readonly cookieName: string;
+  private readonly cookieOptions: CookieOptions;
+
+  constructor(config: ConfigService<AppConfig, true>) {
+    const session = config.get('session', { infer: true });
+    this.secrets = session.secrets;
+    const secure = session.cookie.secure;
+    // __Host-: only this host over HTTPS may set it, so a sibling subdomain cannot plant a nonce.
+    this.cookieName = secure ? '__Host-csrf' : 'csrf';
+    this.cookieOptions = { httpOnly: true, secure, sameSite: 'lax', path: '/' };
+  }
+
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<Request>();
     const res = context.switchToHttp().getResponse<Response>();
-    const expected = (req.session.csrfToken ??= randomBytes(32).toString('base64url'));
-    res.locals.csrfToken = expected; // also for the error page or the form shown again
+    const expected = req.sessionState?.kind === 'signed-in' ? this.sessionTokens(req) : this.signedOutTokens(req, res);
+    res.locals.csrfToken = expected[0]; // also for the error page or the form shown again
     if (SAFE_METHODS.has(req.method)) return true;
 
     const body = req.body as Record<string, unknown> | undefined;
     const sent = body?.[CSRF_FIELD];
-    if (typeof sent !== 'string' || !tokensMatch(sent, expected)) throw new ForbiddenException(CSRF_REFUSED);
+    if (typeof sent !== 'string' || !expected.some((token) => tokensMatch(sent, token))) throw new ForbiddenException(CSRF_REFUSED);
     // Checked and done with: the handler's DTO refuses fields it does not know.
     delete body![CSRF_FIELD];
     return true;
+  }
+
+  private sessionTokens(req: Request): string[] {
+    return [(req.session.csrfToken ??= randomBytes(32).toString('base64url'))];
+  }
+
+  /** The tokens this visitor's nonce allows (one per secret, for rotation); the first is issued. */
+  private signedOutTokens(req: Request, res: Response): string[] {
+    let nonce = req.headers.cookie ? parse(req.headers.cookie)[this.cookieName] : undefined;
+    if (!nonce || !/^[A-Za-z0-9_-]{43}$/.test(nonce)) {
+      nonce = randomBytes(32).toString('base64url');
+      res.cookie(this.cookieName, nonce, this.cookieOptions);
+    }
+    return this.secrets.map((secret) => signedOutToken(nonce, secret));
   }
 }

@@ -6,6 +6,7 @@ import {
   HttpException,
   UnauthorizedException,
 } from '@nestjs/common';
+import { NotAuthenticatedException, SessionExpiredException } from '../session/session.exceptions.js';
 import { FormRejection, toFormRejection } from './form-errors.js';
 
 describe('toFormRejection', () => {
@@ -75,8 +76,8 @@ describe('toFormRejection', () => {
   });
 
   it.each([
-    ['a session that ended', new UnauthorizedException('Session expired')],
-    ['no session', new UnauthorizedException('Not authenticated')],
+    ['a session that ended', new SessionExpiredException()],
+    ['no session', new NotAuthenticatedException()],
     ['a server error', new HttpException('Service Unavailable', 503)],
     ['an unexpected error', new Error('boom')],
   ])('leaves %s to the exception filter', (_case, error) => {

@@ -10,7 +10,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { catchError, type Observable } from 'rxjs';
 import { toErrorBody } from '../common/http-exception.filter.js';
-import { NOT_AUTHENTICATED, SESSION_EXPIRED } from '../session/session.guard.js';
+import { NotAuthenticatedException, SessionExpiredException } from '../session/session.exceptions.js';
 
 /**
  * A form that the API's validation or services refuse is shown again: same view, the status of
@@ -52,7 +52,7 @@ export class FormRejection extends HttpException {
 export function toFormRejection(view: string, body: unknown, error: unknown): FormRejection | undefined {
   const { statusCode, message } = toErrorBody(error);
   if (statusCode < 400 || statusCode >= 500) return undefined;
-  if (statusCode === 401 && (message === SESSION_EXPIRED || message === NOT_AUTHENTICATED)) return undefined;
+  if (error instanceof SessionExpiredException || error instanceof NotAuthenticatedException) return undefined;
 
   const submitted = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   const values: Record<string, string> = {};

@@ -1,8 +1,8 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { toErrorBody } from '../common/http-exception.filter.js';
-import { TooManyRequestsException } from '../common/too-many-requests.exception.js';
-import { SESSION_EXPIRED } from '../session/session.guard.js';
+import { retryAfterOf } from '../common/too-many-requests.exception.js';
+import { SessionExpiredException } from '../session/session.exceptions.js';
 import { SessionService } from '../session/session.service.js';
 import { FormRejection } from './form-errors.js';
 
@@ -18,18 +18,18 @@ export class PageExceptionFilter implements ExceptionFilter {
   constructor(private readonly sessions: SessionService) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const req = host.switchToHttp().getRequest<Request>();
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
     const refusal = exception instanceof FormRejection ? exception.cause : exception;
-    if (refusal instanceof TooManyRequestsException) res.setHeader('Retry-After', String(refusal.retryAfterSeconds));
+    const retryAfter = retryAfterOf(refusal);
+    if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
     if (exception instanceof FormRejection) {
       res.status(exception.getStatus()).render(exception.view, exception.model);
       return;
     }
     const { statusCode, error, message } = toErrorBody(exception);
     if (statusCode === 401) {
-      const expired = message === SESSION_EXPIRED || req.sessionExpired === true;
+      const expired = exception instanceof SessionExpiredException;
       // Same clearing cookie as the API's "Session expired": the browser drops the dead one.
       if (expired) this.sessions.clearCookie(res);
       res.redirect(303, expired ? '/login?notice=expired' : '/login');

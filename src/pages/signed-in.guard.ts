@@ -1,7 +1,7 @@
-import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ProfileService } from '../profile/profile.service.js';
-import { NOT_AUTHENTICATED, SESSION_EXPIRED } from '../session/session.guard.js';
+import { NotAuthenticatedException, SessionExpiredException } from '../session/session.exceptions.js';
 
 /**
  * The pages' counterpart of the global SessionGuard (the page controllers are @Public to it): the
@@ -15,7 +15,9 @@ export class SignedInGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
-    if (!req.isAuthenticated()) throw new UnauthorizedException(req.sessionExpired ? SESSION_EXPIRED : NOT_AUTHENTICATED);
+    const state = req.sessionState;
+    if (state?.kind === 'expired') throw new SessionExpiredException();
+    if (state?.kind !== 'signed-in') throw new NotAuthenticatedException();
     const user = await this.profile.get(req.user!.id);
     context.switchToHttp().getResponse<Response>().locals.user = { email: user.email, displayName: user.displayName };
     return true;

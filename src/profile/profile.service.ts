@@ -1,9 +1,13 @@
-import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { ForbiddenException, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
+import { CredentialThrottle } from '../auth/credential-throttle.js';
 import { PasswordService } from '../auth/password.service.js';
+import { NotAuthenticatedException } from '../session/session.exceptions.js';
 import { SessionService } from '../session/session.service.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
+
+export const WRONG_PASSWORD = 'Current password is wrong';
 
 @Injectable()
 export class ProfileService {
@@ -11,30 +15,52 @@ export class ProfileService {
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionService,
+    private readonly throttle: CredentialThrottle,
   ) {}
 
   async get(userId: string): Promise<User> {
     const user = await this.users.findById(userId);
-    if (!user) throw new UnauthorizedException('Not authenticated');
+    // The account was deleted while this session was being served.
+    if (!user) throw new NotAuthenticatedException();
     return user;
   }
 
   async rename(userId: string, displayName: string): Promise<User> {
-    return this.users.updateDisplayName(await this.get(userId), displayName);
+    const user = await this.users.updateDisplayName(userId, displayName);
+    if (!user) throw new NotAuthenticatedException();
+    return user;
   }
 
   /**
    * A password change ends every other session of the user (whoever else held one is out) and
-   * gives the current one a new id.
+   * gives the current one a new id. The order makes every failure safe:
+   *
+   * 1. the current password is checked, under the brute-force limits;
+   * 2. the user's sessions are marked "check against Postgres" (SessionService.credentialChanging);
+   * 3. the new hash is written only if the hash is still the one just verified (a concurrent
+   *    change wins or loses as a whole: 403 here if it won);
+   * 4. the new stamp is cached, the others are revoked and this session is re-issued.
+   *
+   * Should step 4 fail (Redis gone), the sessions of step 2 still meet Postgres on their next
+   * request and are refused there.
    */
   async changePassword(req: Request, currentPassword: string, newPassword: string): Promise<void> {
-    const user = await this.get(req.user!.id);
-    if (!(await this.passwords.verify(user.passwordHash, currentPassword))) {
-      throw new ForbiddenException('Current password is wrong');
-    }
+    const user = await this.verifyCurrentPassword(req, currentPassword);
     this.passwords.assertAcceptable(newPassword, 'newPassword');
-    await this.users.updatePasswordHash(user, await this.passwords.hash(newPassword));
-    await this.sessions.revokeOthers(user.id, req.sessionID);
-    await this.sessions.rotate(req, user);
+    const newHash = await this.passwords.hash(newPassword);
+    await this.sessions.credentialChanging(user.id);
+    const changedAt = await this.users.replacePasswordHash(user.id, user.passwordHash, newHash);
+    if (!changedAt) throw new ForbiddenException(WRONG_PASSWORD);
+    await this.sessions.passwordChanged(req, user, changedAt);
+  }
+
+  /** The signed-in user, once their current password checks out (403 otherwise; 429 when throttled). */
+  private verifyCurrentPassword(req: Request, password: string): Promise<User> {
+    const userId = req.user!.id;
+    return this.throttle.passwordCheck(userId, req.ip, async () => {
+      const user = await this.get(userId);
+      if (!(await this.passwords.verify(user.passwordHash, password))) throw new ForbiddenException(WRONG_PASSWORD);
+      return user;
+    });
   }
 }

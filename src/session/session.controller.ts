@@ -8,7 +8,8 @@ export class SessionController {
 
   @Get('session')
   current(@Req() req: Request): CurrentSessionView {
-    return this.sessions.describe(req);
+    // The guard let the request in, so its session is signed in and has its clock.
+    return this.sessions.describe(req.sessionID, req.session.clock!);
   }
 
   @Get('sessions')

@@ -1,12 +1,44 @@
 import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { AppConfig } from '../config/config.schema.js';
+import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { UsersService } from '../users/users.service.js';
+import { SessionAuthenticator } from './session-auth.js';
+import { SessionStore } from './session-store.js';
+import { expiresAt, type SessionTimeouts } from './session-timeouts.js';
 import { SessionController } from './session.controller.js';
-import { SessionMiddleware } from './session.middleware.js';
 import { SessionSerializer } from './session.serializer.js';
 import { SessionService } from './session.service.js';
+import { SESSION_STORE, SESSION_TIMEOUTS } from './session.tokens.js';
 
 @Module({
+  imports: [UsersModule],
   controllers: [SessionController],
-  providers: [SessionService, SessionMiddleware, SessionSerializer],
-  exports: [SessionService, SessionMiddleware],
+  providers: [
+    {
+      provide: SESSION_TIMEOUTS,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>): SessionTimeouts => {
+        const session = config.get('session', { infer: true });
+        return { idleMs: session.idleTimeoutMs, absoluteMs: session.absoluteTimeoutMs, rememberMs: session.rememberTimeoutMs };
+      },
+    },
+    {
+      provide: SESSION_STORE,
+      inject: [REDIS_CLIENT, SESSION_TIMEOUTS, UsersService],
+      useFactory: (redis: RedisClient, timeouts: SessionTimeouts, users: UsersService) =>
+        new SessionStore(redis, {
+          // The record lives exactly as long as the session may; no clock, nothing to keep.
+          ttlMs: (data) => (data.clock ? expiresAt(data.clock, timeouts) - Date.now() : 0),
+          credentialOf: (userId) => users.passwordChangedAt(userId),
+          credentialTtlMs: Math.max(timeouts.absoluteMs, timeouts.rememberMs),
+        }),
+    },
+    SessionAuthenticator,
+    SessionService,
+    SessionSerializer,
+  ],
+  exports: [SessionService, SessionAuthenticator],
 })
 export class SessionModule {}

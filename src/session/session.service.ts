@@ -4,19 +4,19 @@ import { ConfigService } from '@nestjs/config';
 import type { Request, Response } from 'express';
 import type { SessionData } from 'express-session';
 import type { AppConfig } from '../config/config.schema.js';
-import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
 import type { User } from '../users/user.entity.js';
-import { clearingCookieOptions, signedSessionId } from './session-cookie.js';
-import { SessionIndex } from './session-index.js';
+import { clearingCookieOptions, cookieMaxAge } from './session-cookie.js';
+import { SessionStore } from './session-store.js';
 import {
   absoluteExpiresAt,
   expiresAt,
   idleExpiresAt,
   isExpired,
+  type SessionClock,
   type SessionTimeouts,
-  shouldRenew,
   startClock,
 } from './session-timeouts.js';
+import { SESSION_STORE, SESSION_TIMEOUTS } from './session.tokens.js';
 import './session.types.js';
 
 export interface CurrentSessionView {
@@ -38,32 +38,31 @@ export interface SessionListItem {
   userAgent: string | null;
 }
 
+/** What the sessions list shows of a user agent: enough to tell devices apart, bounded in Redis. */
+const USER_AGENT_MAX = 256;
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
- * Sign-in, sign-out, renewal, listing and revocation of sessions. express-session owns the cookie
- * and the `sess:<id>` record; this service owns what a session means (session-timeouts.ts) and
- * the per-user index (session-index.ts).
+ * A user's sessions: sign in (start), a new id after a password change (rotate), sign out (end),
+ * the devices list, revoking, and the per-user cap. Requests are authenticated elsewhere
+ * (session-auth.ts); the Redis records and the index are the store's (session-store.ts).
  */
 @Injectable()
 export class SessionService {
   private readonly logger = new Logger(SessionService.name);
-  private readonly index: SessionIndex;
-  readonly timeouts: SessionTimeouts;
   private readonly cookie: AppConfig['session']['cookie'];
-  private readonly secrets: string[];
+  private readonly maxPerUser: number;
   private warnedInsecure = false;
 
-  constructor(config: ConfigService<AppConfig, true>, @Inject(REDIS_CLIENT) redis: RedisClient) {
+  constructor(
+    config: ConfigService<AppConfig, true>,
+    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(SESSION_TIMEOUTS) private readonly timeouts: SessionTimeouts,
+  ) {
     const session = config.get('session', { infer: true });
-    this.timeouts = {
-      idleMs: session.idleTimeoutMs,
-      absoluteMs: session.absoluteTimeoutMs,
-      rememberMs: session.rememberTimeoutMs,
-    };
     this.cookie = session.cookie;
-    this.secrets = session.secrets;
-    this.index = new SessionIndex(redis);
+    this.maxPerUser = session.maxPerUser;
   }
 
   /** A stable public handle for a session: never the session id itself nor the cookie value. */
@@ -73,41 +72,38 @@ export class SessionService {
 
   /**
    * Signs the user in on a fresh session id (passport regenerates it: the pre-login id, which an
-   * attacker may have planted, is destroyed) and records the session in the user's index.
+   * attacker may have planted, is destroyed), stamped with the password the user signed in with,
+   * and ends the least recently used sessions beyond the per-user cap.
    */
   async start(req: Request, user: User, rememberMe: boolean, now = Date.now()): Promise<void> {
-    await new Promise<void>((resolve, reject) => req.logIn(user, (err) => (err ? reject(err) : resolve())));
+    await logIn(req, user, false);
     const clock = startClock(now, rememberMe);
     req.session.clock = clock;
+    req.session.credential = user.passwordChangedAt.getTime();
     req.session.ip = req.ip;
-    req.session.userAgent = req.get('user-agent')?.slice(0, 256);
-    this.applyCookieLifetime(req, now);
-    await this.save(req);
-    await this.index.add(user.id, req.sessionID, expiresAt(clock, this.timeouts), now);
+    req.session.userAgent = req.get('user-agent')?.slice(0, USER_AGENT_MAX);
+    req.session.cookie.maxAge = cookieMaxAge(clock, this.timeouts, now);
+    await save(req);
+    await this.enforceCap(user.id, req.sessionID, now);
     this.warnIfCookieWillBeDropped(req);
   }
 
   /**
-   * Gives the current session a new id, keeping its data (after a password change): anyone who
-   * learnt the old id holds nothing.
+   * After the user's password changed: the current session gets a new id (anyone who learnt the
+   * old one holds nothing) and the new password's stamp; every other session is revoked.
    */
-  async rotate(req: Request, user: User): Promise<void> {
-    const oldId = req.sessionID;
-    await new Promise<void>((resolve, reject) =>
-      req.logIn(user, { session: true, keepSessionInfo: true }, (err) => (err ? reject(err) : resolve())),
-    );
-    await this.index.remove(user.id, [oldId]);
-    await this.index.add(user.id, req.sessionID, expiresAt(req.session.clock!, this.timeouts));
+  async passwordChanged(req: Request, user: User, changedAt: Date): Promise<void> {
+    await this.store.credentialChanged(user.id, changedAt.getTime());
+    await this.revokeOthers(user.id, req.sessionID);
+    req.session.credential = changedAt.getTime(); // copied to the new id by keepSessionInfo
+    await logIn(req, user, true); // destroys the old id, record and index entry
   }
 
   /** Deletes the session record and index entry, and clears the cookie (also when signed out). */
   async end(req: Request, res: Response): Promise<void> {
-    const userId = req.session?.passport?.user;
-    const sessionId = req.sessionID;
     if (req.session) {
       await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
     }
-    if (userId && sessionId) await this.index.remove(userId, [sessionId]);
     this.clearCookie(res);
   }
 
@@ -115,45 +111,10 @@ export class SessionService {
     res.clearCookie(this.cookie.name, clearingCookieOptions(this.cookie));
   }
 
-  /**
-   * Runs on every request after express-session loaded the session, before passport reads it:
-   * ends timed-out sessions, marks requests whose signed cookie points at a session that is gone,
-   * and records activity when enough of the idle window has passed (RENEW_FRACTION).
-   */
-  async refresh(req: Request, now = Date.now()): Promise<void> {
-    const cookieId = signedSessionId(req, this.cookie.name, this.secrets);
-    // express-session gives a request a new, empty session when the cookie's one is not in Redis.
-    if (cookieId !== undefined && cookieId !== req.sessionID) {
-      req.sessionExpired = true;
-      return;
-    }
-    const { clock, passport } = req.session;
-    if (!clock || !passport?.user) return;
-    if (isExpired(clock, this.timeouts, now)) {
-      await this.index.remove(passport.user, [req.sessionID]);
-      // Destroys the record and gives the request a fresh, empty (unsaved) session.
-      await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
-      req.sessionExpired = true;
-      return;
-    }
-    if (shouldRenew(clock, this.timeouts, now)) {
-      clock.lastSeenAt = now; // modifies the session: express-session saves it with a fresh TTL
-      await this.index.add(passport.user, req.sessionID, expiresAt(clock, this.timeouts), now);
-    }
-    this.applyCookieLifetime(req, now);
-  }
-
-  /** The Redis TTL of a session record: the time it has left, never more. */
-  ttlSeconds(session: SessionData, now = Date.now()): number {
-    if (!session.clock) return Math.floor(this.timeouts.idleMs / 1000);
-    return Math.max(0, Math.floor((expiresAt(session.clock, this.timeouts) - now) / 1000));
-  }
-
-  describe(req: Request): CurrentSessionView {
-    const clock = req.session.clock!;
+  describe(sessionId: string, clock: SessionClock): CurrentSessionView {
     const idle = idleExpiresAt(clock, this.timeouts);
     return {
-      id: this.handle(req.sessionID),
+      id: this.handle(sessionId),
       createdAt: iso(clock.createdAt),
       lastSeenAt: iso(clock.lastSeenAt),
       idleExpiresAt: idle === null ? null : iso(idle),
@@ -162,59 +123,84 @@ export class SessionService {
     };
   }
 
+  /** The user's live sessions, the current one first, then the most recently used. */
   async list(userId: string, currentSessionId: string, now = Date.now()): Promise<SessionListItem[]> {
-    const ids = await this.index.sessionIds(userId, now);
-    const records = await this.index.records(ids);
-    const gone: string[] = [];
-    const items: SessionListItem[] = [];
-    ids.forEach((id, i) => {
-      const raw = records[i];
-      const data = raw ? (JSON.parse(raw) as SessionData) : undefined;
-      if (!data?.clock || data.passport?.user !== userId || isExpired(data.clock, this.timeouts, now)) {
-        gone.push(id);
-        return;
-      }
-      items.push({
+    const live = await this.live(userId, now);
+    return live
+      .map(({ id, data }) => ({
         id: this.handle(id),
         current: id === currentSessionId,
-        createdAt: iso(data.clock.createdAt),
-        lastSeenAt: iso(data.clock.lastSeenAt),
-        expiresAt: iso(expiresAt(data.clock, this.timeouts)),
+        createdAt: iso(data.clock!.createdAt),
+        lastSeenAt: iso(data.clock!.lastSeenAt),
+        expiresAt: iso(expiresAt(data.clock!, this.timeouts)),
         ip: data.ip ?? null,
         userAgent: data.userAgent ?? null,
-      });
-    });
-    await this.index.remove(userId, gone);
-    return items.sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt.localeCompare(a.lastSeenAt));
+      }))
+      .sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt.localeCompare(a.lastSeenAt));
   }
 
   /** Revokes one of the user's sessions by its public handle; false when it is not theirs. */
   async revoke(userId: string, handle: string): Promise<boolean> {
-    const ids = await this.index.sessionIds(userId);
+    const ids = await this.store.sessionIds(userId, this.listLimit());
     const id = ids.find((candidate) => this.handle(candidate) === handle);
     if (!id) return false;
-    await this.index.destroy(userId, [id]);
+    await this.store.destroySessions(userId, [id]);
     return true;
   }
 
   /** Revokes every session of the user except the current one. */
   async revokeOthers(userId: string, currentSessionId: string): Promise<void> {
-    const ids = await this.index.sessionIds(userId);
-    await this.index.destroy(
+    const ids = await this.store.sessionIds(userId, this.listLimit());
+    await this.store.destroySessions(
       userId,
       ids.filter((id) => id !== currentSessionId),
     );
   }
 
-  private applyCookieLifetime(req: Request, now: number): void {
-    const clock = req.session.clock;
-    // Remember-me: a persistent cookie whose lifetime is exactly what the session has left.
-    // Otherwise a browser-session cookie (no Max-Age/Expires).
-    req.session.cookie.maxAge = clock?.rememberMe ? expiresAt(clock, this.timeouts) - now : undefined;
+  /** Revokes every session of the user (a password reset, an account deleted). */
+  async revokeAll(userId: string): Promise<void> {
+    await this.store.destroySessions(userId, await this.store.sessionIds(userId, this.listLimit()));
   }
 
-  private save(req: Request): Promise<void> {
-    return new Promise((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+  /**
+   * Before a password change is written: from now on the user's sessions are checked against
+   * Postgres (see SessionStore.credentialChanging), so a failure half-way leaves none signed in
+   * with the old password.
+   */
+  credentialChanging(userId: string): Promise<void> {
+    return this.store.credentialChanging(userId);
+  }
+
+  /** The cap plus room for sessions that sign in at the same moment; the index never holds more. */
+  private listLimit(): number {
+    return this.maxPerUser * 2;
+  }
+
+  /** The user's sessions whose records are there and unexpired; index entries without one are dropped. */
+  private async live(userId: string, now: number): Promise<{ id: string; data: SessionData }[]> {
+    const ids = await this.store.sessionIds(userId, this.listLimit(), now);
+    const records = await this.store.records(ids);
+    const live: { id: string; data: SessionData }[] = [];
+    const gone: string[] = [];
+    ids.forEach((id, i) => {
+      const data = records[i];
+      if (data?.clock && data.passport?.user === userId && !isExpired(data.clock, this.timeouts, now)) live.push({ id, data });
+      else gone.push(id);
+    });
+    await this.store.destroySessions(userId, gone);
+    return live;
+  }
+
+  /** Ends the least recently used sessions beyond SESSION_MAX_PER_USER, never the new one. */
+  private async enforceCap(userId: string, currentSessionId: string, now: number): Promise<void> {
+    const live = await this.live(userId, now);
+    if (live.length <= this.maxPerUser) return;
+    const oldest = live
+      .filter(({ id }) => id !== currentSessionId)
+      .sort((a, b) => a.data.clock!.lastSeenAt - b.data.clock!.lastSeenAt)
+      .slice(0, live.length - this.maxPerUser)
+      .map(({ id }) => id);
+    await this.store.destroySessions(userId, oldest);
   }
 
   /**
@@ -231,4 +217,16 @@ export class SessionService {
         '. Set TRUST_PROXY to your reverse proxy address (or hop count) so Express believes its X-Forwarded-Proto.',
     );
   }
+}
+
+/**
+ * passport's logIn: a new session id, the user's id in it, saved. keepSessionInfo keeps the
+ * session's other data (clock, device) across the new id.
+ */
+function logIn(req: Request, user: User, keepSessionInfo: boolean): Promise<void> {
+  return new Promise((resolve, reject) => req.logIn(user, { session: true, keepSessionInfo }, (err) => (err ? reject(err) : resolve())));
+}
+
+function save(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
 }

@@ -6,21 +6,33 @@ declare module 'express-session' {
     passport?: { user?: string };
     /** Present once signed in: the times the timeout rules read (session-timeouts.ts). */
     clock?: SessionClock;
+    /**
+     * When the user's password last changed, as of sign-in (epoch ms). A session whose stamp is
+     * not the user's current one is refused (session-store.ts): it was signed in with an old
+     * password.
+     */
+    credential?: number;
     /** The client as seen at sign-in, for the sessions list. */
     ip?: string;
     userAgent?: string;
-    /** Per-session CSRF token for HTML forms. */
+    /** Per-session CSRF token for the signed-in pages' forms. */
     csrfToken?: string;
   }
 }
 
+/**
+ * What the session step made of a request (session-auth.ts): no session, a session that ended
+ * (a correctly signed cookie whose session is gone or timed out), or signed in.
+ */
+export type SessionState =
+  | { kind: 'none' }
+  | { kind: 'expired' }
+  | { kind: 'signed-in'; userId: string; sessionId: string };
+
 declare module 'express-serve-static-core' {
   interface Request {
-    /**
-     * True when the request carried a correctly signed cookie for a session that no longer
-     * exists or has timed out: the client is told "Session expired" instead of "Not authenticated".
-     */
-    sessionExpired?: boolean;
+    /** Set by the session step on every request except the health probes. */
+    sessionState?: SessionState;
   }
 }
 

@@ -18,13 +18,21 @@ export class UsersService {
     return this.users.findOneBy({ email: email.toLowerCase() });
   }
 
+  /** When the user's password last changed, epoch ms; null when there is no such user. */
+  async passwordChangedAt(id: string): Promise<number | null> {
+    const user = await this.users.findOne({ where: { id }, select: { id: true, passwordChangedAt: true } });
+    return user?.passwordChangedAt.getTime() ?? null;
+  }
+
   async create(input: { email: string; passwordHash: string; displayName: string }): Promise<User> {
     try {
       // One INSERT is atomic by itself. TypeORM's default transaction around it would add a BEGIN
       // and, on failure, a ROLLBACK: against a Postgres that stopped answering, that is two query
       // timeouts (data-source.ts) before the 503 instead of one.
       return await this.users.save(
-        this.users.create({ ...input, email: input.email.toLowerCase(), lastLoginAt: new Date() }),
+        // passwordChangedAt from here, not the column default: the session stamps it as read
+        // back (ms precision), and Postgres' now() has microseconds.
+        this.users.create({ ...input, email: input.email.toLowerCase(), lastLoginAt: new Date(), passwordChangedAt: new Date() }),
         { transaction: false },
       );
     } catch (error) {
@@ -46,14 +54,23 @@ export class UsersService {
     return user;
   }
 
-  async updateDisplayName(user: User, displayName: string): Promise<User> {
-    user.displayName = displayName;
-    return this.users.save(user);
+  /**
+   * Writes the one column: a rename racing a password change can never write back a stale hash,
+   * as `save()` of an entity loaded earlier would (it writes every column that differs).
+   */
+  async updateDisplayName(id: string, displayName: string): Promise<User | null> {
+    await this.users.update({ id }, { displayName });
+    return this.findById(id);
   }
 
-  async updatePasswordHash(user: User, passwordHash: string): Promise<User> {
-    user.passwordHash = passwordHash;
-    user.passwordChangedAt = new Date();
-    return this.users.save(user);
+  /**
+   * Compare-and-swap: the hash changes only if it is still the one the current password was
+   * verified against. Of two concurrent changes, one wins; the other matches no row and is
+   * refused. Returns the new password change time, or null when nothing was written.
+   */
+  async replacePasswordHash(id: string, verifiedHash: string, newHash: string): Promise<Date | null> {
+    const changedAt = new Date();
+    const result = await this.users.update({ id, passwordHash: verifiedHash }, { passwordHash: newHash, passwordChangedAt: changedAt });
+    return result.affected === 1 ? changedAt : null;
   }
 }

@@ -35,10 +35,18 @@ const suite = browserSuite({
   SESSION_REMEMBER_TIMEOUT: String(REMEMBER_SECONDS),
 });
 
+/** The browser holds the session cookie and the signed-out forms' CSRF nonce, nothing else. */
 async function sessionCookie(context: BrowserContext) {
   const cookies = await context.cookies(suite.baseUrl);
-  expect(cookies.map((cookie) => cookie.name)).toEqual([COOKIE]);
-  return cookies[0];
+  expect(cookies.map((cookie) => cookie.name).sort()).toEqual(['__Host-csrf', COOKIE]);
+  expect(cookies.find((cookie) => cookie.name === '__Host-csrf')).toMatchObject({
+    path: '/',
+    expires: -1,
+    httpOnly: true,
+    secure: true,
+    sameSite: 'Lax',
+  });
+  return cookies.find((cookie) => cookie.name === COOKIE)!;
 }
 
 describe('the session cookie in the browser', () => {

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import signature from 'cookie-signature';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -9,6 +8,7 @@ import { request, type Response } from '../support/http.js';
 import { isRateLimited, paceRateLimited } from '../support/pace.js';
 import { connectRedis, type TestRedis } from '../support/redis.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
+import { signedCookieValue } from '../../src/session/session-cookie.js';
 
 /**
  * Property: whatever arrives — malformed, oversized or hostile bodies, headers and cookies — at
@@ -260,7 +260,7 @@ describeNative('hostile input, property-based (native stack: counts rows and key
       const cookies: Record<CookieKind, string | undefined> = {
         session: `${COOKIE}=${session}`,
         forged: `${COOKIE}=${encodeURIComponent(`s:${randomBytes(24).toString('base64url')}.forgedsignature`)}`,
-        'unknown-session': `${COOKIE}=${encodeURIComponent(`s:${signature.sign(randomBytes(24).toString('base64url'), secret)}`)}`,
+        'unknown-session': `${COOKIE}=${encodeURIComponent(signedCookieValue(randomBytes(24).toString('base64url'), secret))}`,
         garbage: r.cookieText.slice(0, 500),
         huge: `${COOKIE}=${r.cookieText}`,
         many: Array.from({ length: 60 }, (_, i) => `c${i}=${i}`).join('; ') + `; ${COOKIE}=${session}; ${COOKIE}=x`,

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { performance } from 'node:perf_hooks';
-import { ADDRESS_FAILURE_LIMIT, EMAIL_FAILURE_LIMIT, FAILURE_WINDOW_SECONDS } from '../../src/auth/login-throttle.js';
+import { ADDRESS_FAILURE_LIMIT, EMAIL_FAILURE_LIMIT, FAILURE_WINDOW_SECONDS } from '../../src/auth/credential-throttle.js';
 import { Client, newUser, signedInClient } from '../support/client.js';
 import { request, type Response } from '../support/http.js';
 import { paceRateLimited } from '../support/pace.js';

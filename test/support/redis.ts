@@ -9,8 +9,5 @@ export async function connectRedis(url: string): Promise<TestRedis> {
   return client;
 }
 
-/** The session id inside a signed express-session cookie value (`s:<id>.<signature>`). */
-export function sessionIdOf(cookieValue: string): string {
-  const decoded = decodeURIComponent(cookieValue);
-  return decoded.slice(2, decoded.lastIndexOf('.'));
-}
+/** The session id inside a signed session cookie value: the app's own rule (README, Sessions). */
+export { sessionIdOfCookieValue as sessionIdOf } from '../../src/session/session-cookie.js';

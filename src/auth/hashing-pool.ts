@@ -1,0 +1,88 @@
+import os from 'node:os';
+import { ServiceUnavailableException } from '@nestjs/common';
+
+/**
+ * How long a password check may wait for a hashing thread before the request is answered 503
+ * instead: a login flood then costs the flood its answers, not everyone else their latency.
+ */
+export const HASH_WAIT_DEADLINE_MS = 2_000;
+
+/** A hash could not start in time: 503 with Retry-After (the filters send the header). */
+export class HashingBusyException extends ServiceUnavailableException {
+  readonly retryAfterSeconds = 1;
+
+  constructor() {
+    super('Too many sign-ins at once; try again in a moment');
+  }
+}
+
+/**
+ * Hashes that may run at once: one per core (each argon2 hash is one lane), at most 4. libuv's
+ * pool gets this many threads more than its default 4, so DNS and file work always find a free
+ * thread (main.ts sets UV_THREADPOOL_SIZE before the pool starts).
+ */
+export function hashingThreads(): number {
+  return Math.max(1, Math.min(4, os.availableParallelism()));
+}
+
+/** libuv's own default: the threads left for DNS lookups and file system work. */
+export const LIBUV_DEFAULT_THREADS = 4;
+
+interface Waiter {
+  start(): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * A semaphore in front of argon2. argon2 hashes on libuv's thread pool, which DNS lookups and
+ * file reads share: unbounded, a login storm would queue thousands of 19 MiB hashes there, and
+ * everything else (new Postgres and Redis connections resolve names) would wait behind them. So at
+ * most `width` hashes run at once, on threads of their own (main.ts sizes the pool), a short queue
+ * waits, and whoever would wait past the deadline, or finds the queue full, gets a 503 at once.
+ */
+export class HashingPool {
+  private active = 0;
+  private readonly queue: Waiter[] = [];
+
+  constructor(
+    readonly width: number,
+    private readonly maxQueue: number,
+    private readonly deadlineMs = HASH_WAIT_DEADLINE_MS,
+  ) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    await this.acquire();
+    try {
+      return await work();
+    } finally {
+      this.release();
+    }
+  }
+
+  private acquire(): Promise<void> {
+    if (this.active < this.width) {
+      this.active++;
+      return Promise.resolve();
+    }
+    if (this.queue.length >= this.maxQueue) return Promise.reject(new HashingBusyException());
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        start: () => {
+          clearTimeout(waiter.timer);
+          this.active++;
+          resolve();
+        },
+        timer: setTimeout(() => {
+          this.queue.splice(this.queue.indexOf(waiter), 1);
+          reject(new HashingBusyException());
+        }, this.deadlineMs),
+      };
+      this.queue.push(waiter);
+    });
+  }
+
+  private release(): void {
+    this.active--;
+    this.queue.shift()?.start();
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The app in this process (Nest's testing module): the real AppModule and configureApp() on the
+ * in-process tier's Postgres and Redis, listening on loopback over plain HTTP. No nginx and no
+ * build, so a spec can reach inside (providers, spies, a route of its own) and still send real
+ * HTTP requests with a cookie jar.
+ */
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { AppModule } from '../../src/app.module.js';
+import { configureApp } from '../../src/app.setup.js';
+import { parseConfig } from '../../src/config/config.schema.js';
+import { PortPicker } from '../stack/machine.js';
+import type { Target } from '../support/target.js';
+import type { Services } from './services.js';
+
+export interface InProcessApp {
+  app: NestExpressApplication;
+  /** For the e2e Client: http://127.0.0.1:<port>. */
+  target: Target;
+  close(): Promise<void>;
+}
+
+export async function startInProcessApp(
+  services: Services,
+  env: Record<string, string> = {},
+  controllers: (new (...args: never[]) => unknown)[] = [],
+): Promise<InProcessApp> {
+  const port = await new PortPicker().pick(undefined, 'app');
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const result = parseConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: services.databaseUrl,
+    REDIS_URL: services.redisUrl,
+    SESSION_SECRET: 'in-process tier secret, at least 32 characters long',
+    PUBLIC_ORIGIN: baseUrl,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  if (!result.ok) throw new Error(`invalid test configuration: ${result.problems.join('; ')}`);
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(result.config)], controllers }).compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
+  configureApp(app);
+  await app.listen(port, '127.0.0.1');
+  return { app, target: { baseUrl, ca: '' }, close: () => app.close() };
+}

@@ -1,0 +1,196 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { Controller, Get } from '@nestjs/common';
+import { ClientOfflineError } from 'redis';
+import { PasswordService } from '../../src/auth/password.service.js';
+import { sessionIdOfCookieValue } from '../../src/session/session-cookie.js';
+import { SessionStore } from '../../src/session/session-store.js';
+import { SESSION_STORE } from '../../src/session/session.tokens.js';
+import { Client, newUser } from '../support/client.js';
+import { connectRedis, type TestRedis } from '../support/redis.js';
+import { startInProcessApp, type InProcessApp } from './in-process-app.js';
+import { type Services, startServices } from './services.js';
+
+/**
+ * The races of session integrity (README, Sessions), made to happen: a request is held in flight
+ * on purpose, at a gate this spec opens, while another device revokes its session or changes the
+ * password. Real Postgres and Redis; the app in this process, so the gate can sit inside it.
+ */
+
+/** A promise the spec resolves, plus one that says the held code has reached it. */
+function gate() {
+  let open!: () => void;
+  let arrived!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const reached = new Promise<void>((resolve) => (arrived = resolve));
+  return { open, reached, wait: () => (arrived(), opened) };
+}
+let held = gate();
+
+/** A signed-in route whose handler waits at the gate: its session is loaded (and renewed) by then. */
+@Controller('test')
+class HeldController {
+  @Get('held')
+  async hold(): Promise<{ held: true }> {
+    await held.wait();
+    return { held: true };
+  }
+}
+
+const IDLE_MS = 20_000; // renewal is due after a tenth of it: 2 s on the fake clock
+let services: Services;
+let inProcess: InProcessApp;
+let redis: TestRedis;
+
+beforeAll(async () => {
+  services = await startServices();
+  inProcess = await startInProcessApp(services, { SESSION_IDLE_TIMEOUT: '20s', SESSION_MAX_PER_USER: '3' }, [HeldController]);
+  redis = await connectRedis(services.redisUrl);
+}, 60_000);
+afterAll(async () => {
+  await redis?.close();
+  await inProcess?.close();
+  await services?.stop();
+});
+afterEach(() => {
+  jest.useRealTimers();
+  jest.restoreAllMocks();
+  held = gate();
+});
+
+/**
+ * Moves the app's clock (Date) forward so that a session's renewal is due, without waiting;
+ * timers and the sockets' own timing stay real.
+ */
+function advanceClock(ms: number): void {
+  const now = Date.now();
+  jest.useFakeTimers({
+    now: now + ms,
+    doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'hrtime', 'performance'],
+  });
+}
+
+async function signIn(email: string, password: string): Promise<Client> {
+  const client = new Client(inProcess.target);
+  const res = await client.post('/api/auth/login', { email, password });
+  expect(res.status).toBe(200);
+  return client;
+}
+
+async function register() {
+  const user = newUser();
+  const client = new Client(inProcess.target);
+  expect((await client.post('/api/auth/register', user)).status).toBe(201);
+  return { user, client };
+}
+
+async function sessionKey(client: Client): Promise<string> {
+  return `sess:${sessionIdOfCookieValue((await client.cookie('sid'))!.value)}`;
+}
+
+const SESSION_EXPIRED = { statusCode: 401, error: 'Unauthorized', message: 'Session expired' };
+
+describe('a request in flight on a session that is being revoked', () => {
+  it.each([
+    ['DELETE /api/sessions from another device', (other: Client) => other.delete('/api/sessions'), 204],
+    [
+      'a password change on another device',
+      (other: Client, password: string) => other.put('/api/profile/password', { currentPassword: password, newPassword: 'a brand new passphrase' }),
+      204,
+    ],
+  ])('%s: the held request ends with its session gone, and its next call is 401', async (_case, revoke, status) => {
+    const { user, client: slow } = await register();
+    const other = await signIn(user.email, user.password);
+    const key = await sessionKey(slow);
+    advanceClock(IDLE_MS / 10 + 500); // the slow request renews its session: it will write it back
+
+    const inFlight = slow.get('/test/held');
+    await held.reached;
+    expect((await revoke(other, user.password)).status).toBe(status);
+    expect(await redis.exists(key)).toBe(0);
+
+    held.open();
+    expect((await inFlight).status).toBe(200);
+    expect(await redis.exists(key)).toBe(0); // the write-back did not bring it back
+    const next = await slow.get('/api/session');
+    expect([next.status, next.json()]).toEqual([401, SESSION_EXPIRED]);
+    expect(await redis.zRange(`user-sessions:${(await other.get('/api/profile')).json<{ id: string }>().id}`, 0, -1)).not.toContain(key.slice(5));
+  });
+});
+
+describe('sessions are bound to the password', () => {
+  it('a login whose password check is held until a password change commits is refused on its next request', async () => {
+    const { user, client: owner } = await register();
+    const passwords = inProcess.app.get(PasswordService);
+    const verify = passwords.verify.bind(passwords);
+    jest.spyOn(passwords, 'verify').mockImplementationOnce(async (hash, password) => {
+      const matches = await verify(hash, password); // the old password: true
+      await held.wait();
+      return matches;
+    });
+
+    const late = new Client(inProcess.target);
+    const login = late.post('/api/auth/login', { email: user.email, password: user.password });
+    await held.reached;
+    const change = await owner.put('/api/profile/password', { currentPassword: user.password, newPassword: 'a brand new passphrase' });
+    expect(change.status).toBe(204);
+    held.open();
+    expect((await login).status).toBe(200); // it had checked the password that was right then
+
+    const next = await late.get('/api/session');
+    expect([next.status, next.json()]).toEqual([401, SESSION_EXPIRED]);
+    expect((await owner.get('/api/session')).status).toBe(200);
+  });
+
+  it('Redis failing right after the password is written still leaves no old session signed in', async () => {
+    const { user, client: changer } = await register();
+    const elsewhere = await signIn(user.email, user.password);
+    const store = inProcess.app.get<SessionStore>(SESSION_STORE);
+    jest.spyOn(store, 'credentialChanged').mockRejectedValueOnce(new ClientOfflineError());
+
+    const change = await changer.put('/api/profile/password', { currentPassword: user.password, newPassword: 'a brand new passphrase' });
+    expect(change.status).toBe(503);
+    // The new hash is committed, the revocation never ran: the old sessions meet Postgres instead.
+    const next = await elsewhere.get('/api/session');
+    expect([next.status, next.json()]).toEqual([401, SESSION_EXPIRED]);
+    expect((await changer.get('/api/session')).status).toBe(401);
+    expect((await new Client(inProcess.target).post('/api/auth/login', { email: user.email, password: user.password })).status).toBe(401);
+    await signIn(user.email, 'a brand new passphrase');
+  });
+
+  it('of two password changes racing from one verified hash, exactly one wins', async () => {
+    const { user, client: first } = await register();
+    const second = await signIn(user.email, user.password);
+    const passwords = inProcess.app.get(PasswordService);
+    const verify = passwords.verify.bind(passwords);
+    jest.spyOn(passwords, 'verify').mockImplementationOnce(async (hash, password) => {
+      const matches = await verify(hash, password);
+      await held.wait();
+      return matches;
+    });
+
+    const slowChange = first.put('/api/profile/password', { currentPassword: user.password, newPassword: 'first new passphrase' });
+    await held.reached;
+    expect((await second.put('/api/profile/password', { currentPassword: user.password, newPassword: 'second new passphrase' })).status).toBe(204);
+    held.open();
+    const lost = await slowChange;
+    expect([lost.status, lost.json()]).toEqual([403, { statusCode: 403, error: 'Forbidden', message: 'Current password is wrong' }]);
+    await signIn(user.email, 'second new passphrase');
+    expect((await new Client(inProcess.target).post('/api/auth/login', { email: user.email, password: 'first new passphrase' })).status).toBe(401);
+  });
+});
+
+describe('sessions per user (SESSION_MAX_PER_USER=3)', () => {
+  it('a sign-in beyond the cap ends the least recently used session', async () => {
+    const { user, client: first } = await register();
+    const second = await signIn(user.email, user.password);
+    const third = await signIn(user.email, user.password);
+    advanceClock(IDLE_MS / 10 + 500);
+    expect((await first.get('/api/session')).status).toBe(200); // renewed: now the most recent
+
+    const fourth = await signIn(user.email, user.password);
+    const ended = await second.get('/api/session');
+    expect([ended.status, ended.json()]).toEqual([401, SESSION_EXPIRED]);
+    for (const client of [first, third, fourth]) expect((await client.get('/api/session')).status).toBe(200);
+    expect((await fourth.get('/api/sessions')).json<unknown[]>()).toHaveLength(3);
+  });
+});
