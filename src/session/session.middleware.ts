@@ -22,6 +22,7 @@ export class SessionMiddleware {
 
   handlers(): RequestHandler[] {
     const { secrets, cookie } = this.config.get('session', { infer: true });
+    const restoreUser = passport.session();
     const store = new RedisStore({
       client: this.redis,
       prefix: SESSION_KEY_PREFIX,
@@ -67,10 +68,13 @@ export class SessionMiddleware {
         });
       },
       (req: Request, _res: Response, next: NextFunction) => {
+        // express-session skips requests outside the cookie's Path (SESSION_COOKIE_PATH) and
+        // leaves them without req.session: they are signed out, not a 500 (GET /healthz included).
+        if (!req.session) return next();
         this.sessions.refresh(req).then(() => next(), next);
       },
       passport.initialize(),
-      passport.session(),
+      (req: Request, res: Response, next: NextFunction) => (req.session ? restoreUser(req, res, next) : next()),
     ];
   }
 }
