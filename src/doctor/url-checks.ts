@@ -359,7 +359,7 @@ function cookieChecks(report: Report, cookie: SetCookie, setBy: URL, appPath: st
     report.fail(
       'GH-U012',
       `the cookie's Path=${path} is wider than the app at ${appPath}: every other app under ${path} on ${host} receives the session cookie, and one using the same cookie name overwrites it`,
-      `set SESSION_COOKIE_PATH=${appPath}, with SESSION_COOKIE_NAME=__Secure-sid (a __Host- cookie must have Path=/)`,
+      `make the proxy that serves the app under ${appPath} scope the cookie to it (nginx: proxy_cookie_path / ${appPath};), with SESSION_COOKIE_NAME=__Secure-sid (a __Host- cookie must have Path=/)`,
     );
   } else {
     report.pass('GH-U012', `the cookie's Path=${path} is the app's path`);

@@ -29,6 +29,14 @@ export interface StackOptions {
   redisPort?: number;
   /** How many app processes sit behind the one nginx upstream (default 1). */
   appInstances?: number;
+  /**
+   * Serve the app under this path (e.g. `/app`) instead of at `/`: nginx proxies `/app/…` to the
+   * app's `/…`, as a proxy in front of an app mounted under a sub-path does. Only the doctor's
+   * spec uses it, to reproduce that deployment; compose always serves the app at `/`.
+   */
+  basePath?: string;
+  /** With basePath: nginx also rewrites the cookie's `Path=/` to the base path (`proxy_cookie_path`). */
+  scopeCookieToBasePath?: boolean;
   /** Every line an app instance prints, as it arrives. */
   onLine?: (line: string, instance: number) => void;
   /** A part exited without being asked to (not by stopApp, stopPostgres or stop). */
@@ -88,6 +96,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (!existsSync(path.join(root, file))) throw new Error(`${file} is missing: run \`npm run build\` first`);
   }
   const bin = findBinaries();
+  const basePath = options.basePath ?? '';
+  if (basePath && !/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) throw new Error('basePath must look like /app (no trailing slash)');
 
   // Given ports must be free (a clear message beats nginx's "bind() failed"); missing ones are picked.
   const taken = new Set<number>();
@@ -256,12 +266,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await mkdir(path.join(nginxDir, 'conf.d'), { recursive: true });
     await mkdir(path.join(nginxDir, 'tmp'));
     const template = await readFile(path.join(root, 'nginx/templates/default.conf.template'), 'utf8');
-    await writeFile(path.join(nginxDir, 'conf.d/default.conf'), renderTemplate(template, {
+    const conf = renderTemplate(template, {
       NGINX_HTTPS_PORT: String(httpsPort),
       NGINX_HTTP_PORT: String(httpPort),
       NGINX_UPSTREAM_SERVERS: appPorts.map((port) => `server 127.0.0.1:${port};`).join(' '),
       NGINX_CERT_DIR: certDir,
-    }));
+    });
+    await writeFile(path.join(nginxDir, 'conf.d/default.conf'), basePath ? underBasePath(conf, basePath, options.scopeCookieToBasePath ?? false) : conf);
     // What the official image's /etc/nginx/nginx.conf provides around conf.d, minus everything
     // that would touch /var or /run. As root the master keeps root (it reads the key) and the
     // workers drop to nginx's default user, `nobody`, which owns the temp dirs nginx creates.
@@ -286,7 +297,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       '-p', `${nginxDir}/`, '-c', path.join(nginxDir, 'nginx.conf'), '-e', 'stderr',
     ]);
     await waitReady(nginxProc, async () =>
-      (await httpStatus(`${baseUrl}/healthz`, caCert)) === 200 && (await httpStatus(`http://localhost:${httpPort}/`)) === 308);
+      (await httpStatus(`${baseUrl}${basePath}/healthz`, caCert)) === 200 && (await httpStatus(`http://localhost:${httpPort}/`)) === 308);
   };
 
   // --- stop ----------------------------------------------------------------------------------
@@ -355,6 +366,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     stop,
   };
+}
+
+/**
+ * The rendered template with the app moved from `/` to `basePath`: nginx strips the prefix
+ * (`proxy_pass` with a URI), so the app itself is unchanged. The login rate-limit location no
+ * longer matches under the prefix, which no test of a sub-path needs.
+ */
+function underBasePath(conf: string, basePath: string, scopeCookie: boolean): string {
+  const root = '    location / {\n        proxy_pass http://gatehouse_app;\n    }';
+  if (!conf.includes(root)) throw new Error('basePath: the nginx template has no `location /` block to move');
+  const cookie = scopeCookie ? `\n        proxy_cookie_path / ${basePath};` : '';
+  return conf.replace(root, `    location ${basePath}/ {\n        proxy_pass http://gatehouse_app/;${cookie}\n    }`);
 }
 
 /** Substitutes `${NAME}` for the given names only, as the nginx image's envsubst does. */
