@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import type { Stack } from '../stack/stack.js';
+import { signedInClient } from '../support/client.js';
 import { request } from '../support/http.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
@@ -130,6 +131,21 @@ describeNative('npm run doctor', () => {
       expect(report.checks.map((check) => `${check.status} ${check.code}`)).toEqual(allPass(...range(1, 16)));
       expect(report.summary).toEqual({ pass: 16, warn: 0, fail: 0 });
       expect(run.code).toBe(0);
+    });
+
+    it('signs in with --email/--password instead, and signs its own sessions out again', async () => {
+      const { client, user } = await signedInClient(target);
+      const run = await doctor([...urlArgs(target.stack!), '--email', user.email, '--password', user.password]);
+      expect(codes(run)).toEqual(allPass(...range(1, 16)));
+      expect(run.lines).toEqual(
+        expect.arrayContaining([
+          `PASS GH-U005 signed in as ${user.email} — nothing to do`,
+          "PASS GH-U016 the doctor's sessions were signed out again — nothing to do",
+        ]),
+      );
+      expect(run.stdout).not.toContain(user.password);
+      const sessions = await client.get('/api/sessions');
+      expect(sessions.json<{ current: boolean }[]>().map((session) => session.current)).toEqual([true]);
     });
 
     it("passes the stack's own configuration (config mode)", async () => {
