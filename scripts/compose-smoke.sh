@@ -11,13 +11,15 @@
 # 4. Least privilege: nginx cannot reach Postgres or Redis, Redis refuses a command without its
 #    generated password, and the app's Postgres role is not a superuser.
 # 5. Runs the e2e HTTP specs against https://localhost:8443 (E2E_BASE_URL, E2E_CA_FILE).
-# 6. Signs a user in, and checks they stay signed in across `docker compose restart app`,
+# 6. Runs the doctor: `npm run doctor -- --url` from here and `node dist/src/doctor.js` in the
+#    app container; any FAIL fails the smoke.
+# 7. Signs a user in, and checks they stay signed in across `docker compose restart app`,
 #    `docker compose restart redis` and even `docker compose kill redis` (sessions live in Redis,
 #    whose append-only file is replayed on start).
-# 7. Checks the app container runs as non-root and `docker compose down` takes under 5 seconds,
+# 8. Checks the app container runs as non-root and `docker compose down` takes under 5 seconds,
 #    then that a second `docker compose up` keeps users and sessions (the generated secrets are
 #    kept in their volume, not generated again).
-# 8. Always, even after a failure or Ctrl-C: `docker compose down -v`.
+# 9. Always, even after a failure or Ctrl-C: `docker compose down -v`.
 #
 # Prints one PASS or FAIL line per check and exits non-zero if any check failed.
 #
@@ -234,6 +236,20 @@ else
   else
     fail "npm run test:e2e against the compose stack"
   fi
+fi
+
+step "npm run doctor against the compose stack, from outside and from inside"
+# The README's two doctor commands; either exits 1 on any FAIL (its WARNs do not fail the smoke).
+[ -d node_modules ] || npm ci
+if npm run --silent doctor -- --url "$BASE_URL" --ca "$CERT" --http-url "$HTTP_URL"; then
+  pass "npm run doctor -- --url $BASE_URL: no FAIL"
+else
+  fail "npm run doctor -- --url $BASE_URL reported a FAIL (lines above)"
+fi
+if docker compose exec -T app node dist/src/doctor.js; then
+  pass "node dist/src/doctor.js in the app container: no FAIL"
+else
+  fail "node dist/src/doctor.js in the app container reported a FAIL (lines above)"
 fi
 
 step "A signed-in user stays signed in across restarts"

@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, Patch, Put, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Put, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { toUserJson, type UserJson } from '../users/user.entity.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
+import { DeleteAccountDto } from './dto/delete-account.dto.js';
 import { UpdateProfileDto } from './dto/update-profile.dto.js';
 import { ProfileService } from './profile.service.js';
 
@@ -23,5 +24,16 @@ export class ProfileController {
   @HttpCode(204)
   async changePassword(@Req() req: Request, @Body() dto: ChangePasswordDto): Promise<void> {
     await this.profile.changePassword(req, dto.currentPassword, dto.newPassword);
+  }
+
+  /** The account and every session of it are gone; the password guards against a borrowed session. */
+  @Delete()
+  @HttpCode(204)
+  async remove(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Body() dto: DeleteAccountDto,
+  ): Promise<void> {
+    await this.profile.deleteAccount(req, res, dto.password);
   }
 }

@@ -1,5 +1,5 @@
 import { ForbiddenException, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { CredentialThrottle } from '../auth/credential-throttle.js';
 import { PasswordService } from '../auth/password.service.js';
 import { NotAuthenticatedException } from '../session/session.exceptions.js';
@@ -52,6 +52,18 @@ export class ProfileService {
     const changedAt = await this.users.replacePasswordHash(user.id, user.passwordHash, newHash);
     if (!changedAt) throw new ForbiddenException(WRONG_PASSWORD);
     await this.sessions.passwordChanged(req, user, changedAt);
+  }
+
+  /**
+   * Deletes the account: the user row first (the part the user asked for), then every session of
+   * theirs, whose cookie is cleared. Should Redis fail in between, the sessions left over belong to
+   * no user: their credential check finds none in Postgres, and they are refused.
+   */
+  async deleteAccount(req: Request, res: Response, password: string): Promise<void> {
+    const user = await this.verifyCurrentPassword(req, password);
+    await this.users.remove(user.id);
+    await this.sessions.revokeAll(user.id);
+    await this.sessions.end(req, res);
   }
 
   /** The signed-in user, once their current password checks out (403 otherwise; 429 when throttled). */

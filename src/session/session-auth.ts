@@ -57,6 +57,7 @@ export class SessionAuthenticator {
       unset: 'keep',
       cookie: sessionCookieOptions(this.cookie),
     });
+    const restoreUser = passport.session();
     const steps: RequestHandler[] = [
       (req, res, next) => {
         loadSession(req, res, (error?: unknown) => {
@@ -75,7 +76,9 @@ export class SessionAuthenticator {
         this.authenticate(req).then(() => next(), next);
       },
       passport.initialize(),
-      passport.session(),
+      // express-session skips requests outside the cookie's Path (SESSION_COOKIE_PATH) and leaves
+      // them without req.session: they are signed out, not a 500.
+      (req, res, next) => (req.session ? restoreUser(req, res, next) : next()),
     ];
     return (req: Request, res: Response, next: NextFunction) => {
       if (SESSIONLESS_PATHS.has(req.path)) return next();
@@ -95,6 +98,7 @@ export class SessionAuthenticator {
   }
 
   private async outcome(req: Request, now: number): Promise<SessionState> {
+    if (!req.session) return { kind: 'none' }; // outside SESSION_COOKIE_PATH: express-session skipped it
     const cookieId = signedSessionId(req.headers.cookie, this.cookie.name, this.secrets);
     // express-session gives a request a new, empty session when the cookie's one is not in Redis.
     if (cookieId !== undefined && cookieId !== req.sessionID) return { kind: 'expired' };

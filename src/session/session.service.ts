@@ -214,7 +214,8 @@ export class SessionService {
     this.logger.warn(
       'Session cookie NOT sent: SESSION_COOKIE_SECURE is on but this request reached the app as plain http' +
         (forwarded ? ` (it carries X-Forwarded-Proto: ${forwarded.slice(0, 10)} from a proxy the app does not trust)` : '') +
-        '. Set TRUST_PROXY to your reverse proxy address (or hop count) so Express believes its X-Forwarded-Proto.',
+        '. Set TRUST_PROXY to your reverse proxy address (or hop count) so Express believes its X-Forwarded-Proto.' +
+        ' `npm run doctor -- --url https://your.host` checks the deployment (README: Troubleshooting).',
     );
   }
 }

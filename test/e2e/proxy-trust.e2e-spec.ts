@@ -32,6 +32,7 @@ describeNative('TRUST_PROXY=false behind nginx (the silent failure)', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('TRUST_PROXY');
     expect(warnings[0]).toContain('X-Forwarded-Proto');
+    expect(warnings[0]).toContain('`npm run doctor -- --url https://your.host` checks the deployment (README: Troubleshooting).');
   });
 });
 

@@ -26,6 +26,9 @@ export interface NginxOptions {
   httpsPort: number;
   httpPort: number;
   appPorts: number[];
+  /** See StackOptions.basePath. */
+  basePath: string;
+  scopeCookieToBasePath: boolean;
 }
 
 export async function makeCertificate(procs: Processes, dir: string, openssl: string): Promise<string> {
@@ -48,13 +51,14 @@ export async function startNginx(procs: Processes, certDir: string, o: NginxOpti
   await mkdir(path.join(nginxDir, 'conf.d'), { recursive: true });
   await mkdir(path.join(nginxDir, 'tmp'));
   const template = await readFile(path.join(o.root, 'nginx/templates/default.conf.template'), 'utf8');
-  await writeFile(path.join(nginxDir, 'conf.d/default.conf'), renderTemplate(template, {
+  const conf = renderTemplate(template, {
     NGINX_HTTPS_PORT: String(o.httpsPort),
     NGINX_HTTP_PORT: String(o.httpPort),
     NGINX_UPSTREAM_SERVERS: o.appPorts.map((port) => `server 127.0.0.1:${port};`).join(' '),
     NGINX_CERT_DIR: certDir,
     NGINX_PUBLIC_HOST: 'localhost',
-  }));
+  });
+  await writeFile(path.join(nginxDir, 'conf.d/default.conf'), o.basePath ? underBasePath(conf, o.basePath, o.scopeCookieToBasePath) : conf);
   // What the official image's /etc/nginx/nginx.conf provides around conf.d, minus everything
   // that would touch /var or /run. As root the master keeps root (it reads the key) and the
   // workers drop to nginx's default user, `nobody`, which owns the temp dirs nginx creates.
@@ -78,7 +82,7 @@ export async function startNginx(procs: Processes, certDir: string, o: NginxOpti
   const baseUrl = `https://localhost:${o.httpsPort}`;
   const httpUrl = `http://localhost:${o.httpPort}`;
   const proc = procs.launch('nginx', o.bin.nginx, ['-p', `${nginxDir}/`, '-c', path.join(nginxDir, 'nginx.conf'), '-e', 'stderr']);
-  await waitReady(proc, async () => (await httpStatus(`${baseUrl}/healthz`, caCert)) === 200 && (await httpStatus(`${httpUrl}/`)) === 308);
+  await waitReady(proc, async () => (await httpStatus(`${baseUrl}${o.basePath}/healthz`, caCert)) === 200 && (await httpStatus(`${httpUrl}/`)) === 308);
   return {
     baseUrl,
     httpUrl,
@@ -87,6 +91,18 @@ export async function startNginx(procs: Processes, certDir: string, o: NginxOpti
       await proc.stop('SIGQUIT');
     },
   };
+}
+
+/**
+ * The rendered template with the app moved from `/` to `basePath`: nginx strips the prefix
+ * (`proxy_pass` with a URI), so the app itself is unchanged. The rate-limited locations no longer
+ * match under the prefix, which no test of a sub-path needs.
+ */
+function underBasePath(conf: string, basePath: string, scopeCookie: boolean): string {
+  const root = '    location / {\n        proxy_pass http://gatehouse_app;\n    }';
+  if (!conf.includes(root)) throw new Error('basePath: the nginx template has no `location /` block to move');
+  const cookie = scopeCookie ? `\n        proxy_cookie_path / ${basePath};` : '';
+  return conf.replace(root, `    location ${basePath}/ {\n        proxy_pass http://gatehouse_app/;${cookie}\n    }`);
 }
 
 /** Substitutes `${NAME}` for the given names only, as the nginx image's envsubst does. */

@@ -27,6 +27,14 @@ export interface StackOptions {
   redisPort?: number;
   /** How many app processes sit behind the one nginx upstream (default 1). */
   appInstances?: number;
+  /**
+   * Serve the app under this path (e.g. `/app`) instead of at `/`: nginx proxies `/app/…` to the
+   * app's `/…`, as a proxy in front of an app mounted under a sub-path does. Only the doctor's
+   * spec uses it, to reproduce that deployment; compose always serves the app at `/`.
+   */
+  basePath?: string;
+  /** With basePath: nginx also rewrites the cookie's `Path=/` to the base path (`proxy_cookie_path`). */
+  scopeCookieToBasePath?: boolean;
   /** Every line an app instance prints, as it arrives. */
   onLine?: (line: string, instance: number) => void;
   /** A part exited without being asked to (not by stopApp, stopPostgres or stop). */
@@ -79,6 +87,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (!existsSync(path.join(root, file))) throw new Error(`${file} is missing: run \`npm run build\` first`);
   }
   const bin = findBinaries();
+  const basePath = options.basePath ?? '';
+  if (basePath && !/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) throw new Error('basePath must look like /app (no trailing slash)');
 
   const ports = new PortPicker();
   const httpsPort = await ports.pick(options.httpsPort, 'nginx https');
@@ -145,7 +155,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       'node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/database/data-source.js',
     ], { cwd: root, env: { ...process.env, ...appEnv } });
     await settleAll(appPorts.map((_, i) => apps.start(i)));
-    nginx = await startNginx(procs, certDir, { root, dir, logDir, bin, httpsPort, httpPort, appPorts });
+    nginx = await startNginx(procs, certDir, {
+      root, dir, logDir, bin, httpsPort, httpPort, appPorts, basePath, scopeCookieToBasePath: options.scopeCookieToBasePath ?? false,
+    });
     procs.started = true;
   } catch (error) {
     await stop();

@@ -1,0 +1,200 @@
+import { isIP } from 'node:net';
+import { type AppConfig, type ConfigResult, parseConfig } from '../config/config.schema.js';
+import { Report } from './report.js';
+
+/**
+ * The doctor's one way into the app's configuration: the very function main.ts runs at start, so
+ * the doctor reads the same variables the same way and can never disagree with the app.
+ */
+export function readAppConfig(env: NodeJS.ProcessEnv): ConfigResult {
+  return parseConfig(env);
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** What to do about a start-up problem, by the variable it names. */
+const FIXES: Record<string, string> = {
+  NODE_ENV: 'set NODE_ENV=production (or development, test)',
+  PORT: 'set PORT to a port number from 1 to 65535',
+  DATABASE_URL: 'set DATABASE_URL=postgres://user:password@host:5432/database',
+  REDIS_URL: 'set REDIS_URL=redis://host:6379',
+  SESSION_SECRET: 'set SESSION_SECRET to a random string of at least 32 characters (openssl rand -hex 32)',
+  SESSION_COOKIE_NAME: 'unset SESSION_COOKIE_NAME (the app picks the strictest prefix the other settings allow), or use a prefix whose rules they keep',
+  SESSION_COOKIE_SECURE: 'set SESSION_COOKIE_SECURE=true (the default in production) and serve the app over HTTPS',
+  SESSION_COOKIE_DOMAIN: 'unset SESSION_COOKIE_DOMAIN (a host-only cookie) or give a domain name such as example.com',
+  SESSION_COOKIE_PATH: 'unset SESSION_COOKIE_PATH (it defaults to /) or give the path the app is served under',
+  SESSION_COOKIE_SAMESITE: 'set SESSION_COOKIE_SAMESITE=lax (the default); none only with SESSION_COOKIE_SECURE=true over HTTPS',
+  SESSION_IDLE_TIMEOUT: 'give a duration such as 30m, no longer than SESSION_ABSOLUTE_TIMEOUT',
+  SESSION_ABSOLUTE_TIMEOUT: 'give a duration such as 12h',
+  SESSION_REMEMBER_TIMEOUT: 'give a duration such as 14d',
+  TRUST_PROXY: "set TRUST_PROXY to your proxy's address as the app sees it (e.g. 10.0.0.2), or the number of proxies in front",
+  PUBLIC_ORIGIN: 'set PUBLIC_ORIGIN to the origin browsers use, e.g. https://example.com',
+  PASSWORD_MIN_LENGTH: 'set PASSWORD_MIN_LENGTH to a whole number from 8 to 128',
+  LOG_LEVEL: 'set LOG_LEVEL=info',
+};
+
+/** Configuration checks (no --url): GH-C001 to GH-C009 in the README. */
+export function configChecks(env: NodeJS.ProcessEnv): Report {
+  const report = new Report();
+  const result = readAppConfig(env);
+  if (!result.ok) {
+    for (const problem of result.problems) {
+      const variable = problem.slice(0, problem.indexOf(':'));
+      report.fail('GH-C001', `the app refuses to start: ${problem}`, FIXES[variable] ?? "see the README's Configuration table");
+    }
+    // The other checks judge values the way the app reads them, which it does not here.
+    report.skip(['GH-C002', 'GH-C003', 'GH-C004', 'GH-C005', 'GH-C006', 'GH-C007', 'GH-C008', 'GH-C009'], 'the app would not start');
+    return report;
+  }
+  const config = result.config;
+  report.pass('GH-C001', 'the app starts with this configuration');
+  checkNodeEnv(report, config);
+  checkTrustProxy(report, config);
+  checkSecrets(report, config.session.secrets);
+  checkTimeouts(report, config);
+  checkSameSite(report, config);
+  if (env.SMTP_URL !== undefined) checkSmtp(report, env.SMTP_URL);
+  return report;
+}
+
+function checkNodeEnv(report: Report, config: AppConfig): void {
+  if (config.nodeEnv === 'production') return report.pass('GH-C002', 'NODE_ENV is production');
+  report.warn(
+    'GH-C002',
+    `NODE_ENV is ${config.nodeEnv}, not production: short secrets, cookies without Secure and a missing PUBLIC_ORIGIN are accepted`,
+    'set NODE_ENV=production in every deployment',
+  );
+}
+
+function checkTrustProxy(report: Report, config: AppConfig): void {
+  const trust = config.trustProxy;
+  if (typeof trust === 'number' && trust > 1) {
+    report.warn(
+      'GH-C003',
+      `TRUST_PROXY=${trust} trusts ${trust} proxy hops: unless ${trust} proxies in front each set X-Forwarded-For, a client chooses its own address (and dodges per-address limits)`,
+      "set TRUST_PROXY to your proxy's address as the app sees it, or to the exact number of proxies in front (1 behind one nginx)",
+    );
+  } else {
+    report.pass('GH-C003', `TRUST_PROXY trusts no more than one hop or named addresses (${describeTrust(trust)})`);
+  }
+  // The app only ever listens on plain http (TLS ends at the proxy), so without a trusted proxy
+  // no request looks like HTTPS and express-session silently withholds every Secure cookie.
+  if (config.session.cookie.secure && (trust === false || trust === 0)) {
+    report.fail(
+      'GH-C004',
+      'SESSION_COOKIE_SECURE is on but TRUST_PROXY trusts no proxy: the app (plain http behind the TLS proxy) never sees HTTPS, so login answers 200 and sends no cookie',
+      "set TRUST_PROXY to your proxy's address as the app sees it (compose: nginx's address; npm run stack: 127.0.0.1)",
+    );
+  } else {
+    report.pass('GH-C004', 'Secure cookies can be sent: the app believes its proxy about HTTPS');
+  }
+}
+
+function describeTrust(trust: AppConfig['trustProxy']): string {
+  if (trust === false) return 'false';
+  if (typeof trust === 'number') return `${trust} hop${trust === 1 ? '' : 's'}`;
+  return trust.join(',');
+}
+
+/** Words that make a secret guessable: defaults from docs and examples, and this app's name. */
+const WEAK_WORDS = [
+  'secret', 'password', 'passwd', 'changeme', 'change-me', 'change_me', 'keyboard', 'gatehouse', 'example',
+  'default', 'session', 'qwerty', 'letmein', 'admin', '123456', 'abcdef', 'dummy', 'sample', 'replace',
+];
+
+/** Why a secret is guessable, or undefined when it looks random. Judges, never prints, the value. */
+export function weakSecret(secret: string): string | undefined {
+  if (/^(.{1,16}?)\1+$/s.test(secret)) return 'is one short string repeated';
+  if (new Set(secret).size < 8) return 'uses fewer than 8 different characters';
+  const lower = secret.toLowerCase();
+  if (WEAK_WORDS.some((word) => lower.includes(word))) return 'contains a common word (secret, password, changeme, …)';
+  if (/^[a-z]+([ ._-]?[a-z]+)*$/i.test(secret) && /[ ._-]/.test(secret)) return 'is made of words only';
+  return undefined;
+}
+
+function checkSecrets(report: Report, secrets: string[]): void {
+  let weak = false;
+  secrets.forEach((secret, i) => {
+    const why = weakSecret(secret);
+    if (!why) return;
+    weak = true;
+    const which = secrets.length > 1 ? `SESSION_SECRET (entry ${i + 1} of ${secrets.length})` : 'SESSION_SECRET';
+    report.warn(
+      'GH-C005',
+      `${which} ${why}: whoever guesses it can sign session cookies`,
+      'replace it with a random value (openssl rand -hex 32); to rotate without signing everyone out, put the new one first',
+    );
+  });
+  if (!weak) report.pass('GH-C005', `SESSION_SECRET looks random (${secrets.length} secret${secrets.length === 1 ? '' : 's'})`);
+}
+
+function human(ms: number): string {
+  if (ms % DAY_MS === 0) return `${ms / DAY_MS}d`;
+  if (ms % HOUR_MS === 0) return `${ms / HOUR_MS}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${Math.round(ms / 1000)}s`;
+}
+
+function checkTimeouts(report: Report, config: AppConfig): void {
+  const { idleTimeoutMs, rememberTimeoutMs } = config.session;
+  if (idleTimeoutMs > HOUR_MS) {
+    report.warn(
+      'GH-C006',
+      `SESSION_IDLE_TIMEOUT is ${human(idleTimeoutMs)}: a session left open on a shared computer stays usable for over an hour`,
+      'set SESSION_IDLE_TIMEOUT to 1h or less (default 30m); long sign-ins are what remember-me is for',
+    );
+  } else {
+    report.pass('GH-C006', `SESSION_IDLE_TIMEOUT is ${human(idleTimeoutMs)}`);
+  }
+  if (rememberTimeoutMs > 30 * DAY_MS) {
+    report.warn(
+      'GH-C007',
+      `SESSION_REMEMBER_TIMEOUT is ${human(rememberTimeoutMs)}: a stolen remember-me cookie works for over 30 days`,
+      'set SESSION_REMEMBER_TIMEOUT to 30d or less (default 14d)',
+    );
+  } else {
+    report.pass('GH-C007', `SESSION_REMEMBER_TIMEOUT is ${human(rememberTimeoutMs)}`);
+  }
+}
+
+function checkSameSite(report: Report, config: AppConfig): void {
+  const sameSite = config.session.cookie.sameSite;
+  if (sameSite !== 'none') return report.pass('GH-C008', `SESSION_COOKIE_SAMESITE is ${sameSite}`);
+  report.warn(
+    'GH-C008',
+    'SESSION_COOKIE_SAMESITE=none: browsers send the session cookie with requests from every other site, so only the Origin check stands against CSRF',
+    'set SESSION_COOKIE_SAMESITE=lax unless another site really must use the session',
+  );
+}
+
+/**
+ * Loopback, private addresses and single-label names (a compose service such as `mail`, an
+ * /etc/hosts entry) count as local: the mail does not cross the internet in clear.
+ */
+function isLocalHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (bare === 'localhost' || bare.endsWith('.localhost')) return true;
+  const family = isIP(bare);
+  if (family === 4) return /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(bare);
+  if (family === 6) return bare === '::1' || /^f[cd]/.test(bare);
+  return !bare.includes('.');
+}
+
+function checkSmtp(report: Report, smtpUrl: string): void {
+  let url: URL;
+  try {
+    url = new URL(smtpUrl);
+  } catch {
+    return; // the app's own schema names a malformed SMTP_URL (GH-C001)
+  }
+  if (url.protocol === 'smtp:' && !isLocalHost(url.hostname)) {
+    report.warn(
+      'GH-C009',
+      `SMTP_URL is smtp:// to ${url.hostname}, which is not local: reset links and any SMTP password may cross the network unencrypted`,
+      'use smtps:// (TLS from the first byte), or a relay on this host or private network',
+    );
+  } else {
+    report.pass('GH-C009', `SMTP_URL is ${url.protocol}// to ${url.hostname}`);
+  }
+}
