@@ -206,6 +206,11 @@ export class SessionService {
     );
   }
 
+  /** Revokes every session of the user, the current one too (a password reset). */
+  async revokeAll(userId: string): Promise<void> {
+    await this.index.destroy(userId, await this.index.sessionIds(userId));
+  }
+
   private applyCookieLifetime(req: Request, now: number): void {
     const clock = req.session.clock;
     // Remember-me: a persistent cookie whose lifetime is exactly what the session has left.

@@ -27,6 +27,8 @@ export interface StackOptions {
   appPort?: number;
   pgPort?: number;
   redisPort?: number;
+  /** MailDev's web UI and REST API port (its SMTP port is always picked free). */
+  mailPort?: number;
   /** How many app processes sit behind the one nginx upstream (default 1). */
   appInstances?: number;
   /** Every line an app instance prints, as it arrives. */
@@ -44,6 +46,8 @@ export interface Stack {
   caCert: string;
   databaseUrl: string;
   redisUrl: string;
+  /** http://127.0.0.1:<port>: MailDev's inbox (web UI, and the REST API: `GET /email`). */
+  mailUrl: string;
   /** http://127.0.0.1:<port> of each app instance, bypassing nginx. */
   appUrls: string[];
   /** The environment every app instance got, including SESSION_SECRET (tests sign cookies with it). */
@@ -66,6 +70,9 @@ export interface Stack {
   /** Freeze Redis (SIGSTOP): connections stay open but nothing answers. */
   pauseRedis(): Promise<void>;
   resumeRedis(): Promise<void>;
+  /** Stop MailDev (SMTP and inbox), and start it again on the same ports, e.g. to test mail retries. */
+  stopMail(): Promise<void>;
+  startMail(): Promise<void>;
   /** Fast shutdown of Postgres, and start again on the same port and data dir. */
   stopPostgres(): Promise<void>;
   startPostgres(): Promise<void>;
@@ -103,6 +110,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const httpPort = await pick(options.httpPort, 'nginx http');
   const pgPort = await pick(options.pgPort, 'postgres');
   const redisPort = await pick(options.redisPort, 'redis');
+  const mailPort = await pick(options.mailPort, 'mail web');
+  const smtpPort = await pick(undefined, 'mail smtp');
   const appPort = await pick(options.appPort, 'app', instances);
   const appPorts = Array.from({ length: instances }, (_, i) => appPort + i);
 
@@ -116,6 +125,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const baseUrl = `https://localhost:${httpsPort}`;
   const databaseUrl = `postgres://postgres@127.0.0.1:${pgPort}/gatehouse`;
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const mailUrl = `http://127.0.0.1:${mailPort}`;
   const appUrls = appPorts.map((port) => `http://127.0.0.1:${port}`);
   const appEnv: Record<string, string> = {
     NODE_ENV: 'production',
@@ -125,6 +135,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     TRUST_PROXY: '127.0.0.1',
     SESSION_SECRET: randomBytes(36).toString('base64url'), // 48 characters
     PUBLIC_ORIGIN: baseUrl,
+    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
     ...options.env,
     HOST: '127.0.0.1',
     DATABASE_URL: databaseUrl,
@@ -207,6 +218,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       '--save', '', '--appendonly', 'no', '--dir', redisDir,
     ]);
     await waitReady(redisProc, () => redisPing(redisPort));
+  };
+
+  // --- MailDev ------------------------------------------------------------------------------
+  // The mail server of compose's `mail` service (maildev/maildev:2.2.1), from the project's own
+  // dev dependencies: SMTP for the app, an inbox with a REST API for people and tests.
+  const mailDir = path.join(dir, 'mail');
+  let mailProc: Proc | undefined;
+  const startMail = async (): Promise<void> => {
+    if (mailProc?.running) throw new Error('mail is already running');
+    await mkdir(mailDir, { recursive: true });
+    mailProc = launch('mail', process.execPath, [
+      path.join(root, 'node_modules/maildev/bin/maildev'),
+      '--smtp', String(smtpPort), '--web', String(mailPort),
+      '--ip', '127.0.0.1', '--web-ip', '127.0.0.1', '--mail-directory', mailDir,
+    ]);
+    await waitReady(mailProc, async () => (await httpStatus(`${mailUrl}/healthz`)) === 200);
   };
 
   // --- TLS certificate -----------------------------------------------------------------------
@@ -299,7 +326,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await Promise.all([stopProc(nginxProc, 'SIGQUIT'), ...appProcs.map((proc) => stopProc(proc, 'SIGTERM'))]);
       if (redisPaused) redisProc?.signal('SIGCONT');
       // Postgres SIGINT is its "fast" shutdown (pg_ctl stop -m fast): abort sessions, exit cleanly.
-      await Promise.all([stopProc(redisProc, 'SIGTERM'), stopProc(pgProc, 'SIGINT')]);
+      await Promise.all([stopProc(redisProc, 'SIGTERM'), stopProc(pgProc, 'SIGINT'), stopProc(mailProc, 'SIGTERM')]);
       // Anything else still running (an initdb or openssl interrupted by a failed start).
       await Promise.all([...procs].map((proc) => proc.stop('SIGTERM')));
       process.off('exit', onProcessExit);
@@ -309,7 +336,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   try {
-    await settleAll([makeCert(), setUpPostgres(), setUpRedis()]);
+    await settleAll([makeCert(), setUpPostgres(), setUpRedis(), startMail()]);
     await run('migrations', process.execPath, [
       'node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/database/data-source.js',
     ], { cwd: root, env: { ...process.env, ...appEnv } });
@@ -327,11 +354,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     caCert,
     databaseUrl,
     redisUrl,
+    mailUrl,
     appUrls,
     appEnv,
     parts: [
       { name: 'postgres', url: databaseUrl },
       { name: 'redis', url: redisUrl },
+      { name: 'mail', url: mailUrl },
       ...appUrls.map((url) => ({ name: 'app', url })),
       { name: 'nginx', url: baseUrl },
     ],
@@ -348,6 +377,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       redisProc?.signal('SIGCONT');
       redisPaused = false;
     },
+    stopMail: () => stopProc(mailProc, 'SIGTERM'),
+    startMail,
     stopPostgres: () => stopProc(pgProc, 'SIGINT'),
     startPostgres: async () => {
       if (pgProc?.running) throw new Error('postgres is already running');
