@@ -17,7 +17,12 @@ export class SignedInGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<Request>();
     if (!req.isAuthenticated()) throw new UnauthorizedException(req.sessionExpired ? SESSION_EXPIRED : NOT_AUTHENTICATED);
     const user = await this.profile.get(req.user!.id);
-    context.switchToHttp().getResponse<Response>().locals.user = { email: user.email, displayName: user.displayName };
+    context.switchToHttp().getResponse<Response>().locals.user = {
+      email: user.email,
+      displayName: user.displayName,
+      emailVerifiedAt: user.emailVerifiedAt?.toISOString() ?? null,
+      emailVerifiedOn: user.emailVerifiedAt?.toISOString().slice(0, 10) ?? null,
+    };
     return true;
   }
 }
