@@ -18,6 +18,8 @@ export interface MailAttempt {
 }
 
 const QUEUE = 'account-mail';
+/** Mails one instance sends at once. */
+const BATCH = 10;
 
 /**
  * The durable mail queue: pg-boss on the app's own Postgres (its tables in the `pgboss` schema,
@@ -30,6 +32,7 @@ const QUEUE = 'account-mail';
 export class MailQueue implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('MailQueue');
   private readonly boss: PgBoss;
+  private workerId: string | undefined;
 
   constructor(config: ConfigService<AppConfig, true>) {
     this.boss = new PgBoss({
@@ -55,13 +58,27 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
 
   async enqueue(job: MailJob): Promise<void> {
     await this.boss.send(QUEUE, job);
+    // This instance's worker looks at once instead of at its next poll.
+    if (this.workerId) this.boss.notifyWorker(this.workerId);
   }
 
-  /** Runs `handler` for each job; a throw is a failed attempt, retried per MAIL_RETRY. */
+  /**
+   * Runs `handler` for each job, up to BATCH at a time; a throw is a failed attempt of that job
+   * alone, retried per MAIL_RETRY (pg-boss would otherwise fail, and later resend, the whole batch).
+   */
   async work(handler: (attempt: MailAttempt) => Promise<void>): Promise<void> {
-    await this.boss.work<MailJob>(QUEUE, { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
-      await handler({ job: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit });
-    });
+    this.workerId = await this.boss.work<MailJob>(
+      QUEUE,
+      { includeMetadata: true, batchSize: BATCH, pollingIntervalSeconds: 1 },
+      async (jobs) => {
+        const results = await Promise.allSettled(
+          jobs.map((job) => handler({ job: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit })),
+        );
+        const failed = jobs.filter((_, i) => results[i].status === 'rejected').map((job) => job.id);
+        // Failed explicitly; pg-boss completes the rest when this returns (only active jobs).
+        if (failed.length) await this.boss.fail(QUEUE, failed);
+      },
+    );
   }
 
   /** Waits (briefly) for a send in progress, so it is not cut off half-way; the rest stays queued. */

@@ -1,4 +1,17 @@
-import { Body, Controller, Get, Post, Query, Redirect, Render, Req, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  Post,
+  Query,
+  Redirect,
+  Render,
+  Req,
+  UseFilters,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
 import type { Request } from 'express';
 import { AuthService } from '../auth/auth.service.js';
 import { Public } from '../common/public.decorator.js';
@@ -11,6 +24,13 @@ import { CsrfGuard } from './csrf.guard.js';
 import { FormErrorsInterceptor, FormView } from './form-errors.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
 import { noticeText } from './view-models.js';
+
+/**
+ * The link pages' URL holds a token: requests made from them (the stylesheet, the form's POST and
+ * the redirect after it) send only the origin as Referer, so the token reaches no log. Not
+ * `no-referrer`: under it browsers send `Origin: null` with the form, which SameOriginGuard refuses.
+ */
+const TOKEN_PAGE_REFERRER_POLICY = 'origin';
 
 /**
  * The pages behind the mailed links, and the form that asks for one. A GET only shows a form (mail
@@ -42,6 +62,7 @@ export class RecoveryPagesController {
   }
 
   @Get('reset-password')
+  @Header('Referrer-Policy', TOKEN_PAGE_REFERRER_POLICY)
   @Render('reset-password')
   resetPasswordPage(@Query('token') token?: string) {
     return { values: { token: typeof token === 'string' ? token : '' } };
@@ -56,6 +77,7 @@ export class RecoveryPagesController {
   }
 
   @Get('verify-email')
+  @Header('Referrer-Policy', TOKEN_PAGE_REFERRER_POLICY)
   @Render('verify-email')
   verifyEmailPage(@Query('token') token?: string) {
     return { values: { token: typeof token === 'string' ? token : '' } };
