@@ -46,9 +46,14 @@ export class UsersService {
     return user;
   }
 
+  /**
+   * Writes the display name alone: a full save() would write back every column as loaded, so a
+   * rename racing a password reset or a verification could restore the old hash or unverify.
+   */
   async updateDisplayName(user: User, displayName: string): Promise<User> {
     user.displayName = displayName;
-    return this.users.save(user);
+    await this.users.update({ id: user.id }, { displayName });
+    return user;
   }
 
   async updatePasswordHash(user: User, passwordHash: string): Promise<User> {
