@@ -145,10 +145,12 @@ describeNative('password reset', () => {
   it('refuses a link issued before the password was changed', async () => {
     const { client, user } = await register();
     const token = await requestReset(user.email);
+    const received = Date.now();
     const change = await client.put('/api/profile/password', { currentPassword: user.password, newPassword: 'changed it myself meanwhile' });
     expect(change.status).toBe(204);
     const res = await confirm(token);
     expect([res.status, res.json()]).toEqual([400, INVALID_RESET]);
+    expect(Date.now() - received).toBeLessThan(TTL_SECONDS * 1000); // refused as superseded, not as expired
     expect((await login(new Client(target), user.email, 'changed it myself meanwhile')).status).toBe(200);
   });
 
@@ -341,9 +343,11 @@ describeNative('email verification', () => {
 
     expect((await post(client, '/api/auth/verify-email/resend')).status).toBe(202);
     const superseded = await verifyToken(user.email, 2);
+    const received = Date.now();
     expect((await client.put('/api/profile/password', { currentPassword: user.password, newPassword: NEW_PASSWORD })).status).toBe(204);
     const res = await post(new Client(target), '/api/auth/verify-email', { token: superseded });
     expect([res.status, res.json()]).toEqual([400, INVALID_VERIFY]);
+    expect(Date.now() - received).toBeLessThan(TTL_SECONDS * 1000); // refused as superseded, not as expired
     expect((await client.get('/api/profile')).json()).toMatchObject({ emailVerifiedAt: null });
   });
 });
