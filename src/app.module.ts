@@ -12,6 +12,7 @@ import { appDataSourceOptions } from './database/data-source.js';
 import { HealthModule } from './health/health.module.js';
 import { PagesModule } from './pages/pages.module.js';
 import { ProfileModule } from './profile/profile.module.js';
+import { RecoveryModule } from './recovery/recovery.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { SessionGuard } from './session/session.guard.js';
 import { SessionModule } from './session/session.module.js';
@@ -34,6 +35,7 @@ export class AppModule {
         SessionModule,
         AuthModule,
         ProfileModule,
+        RecoveryModule,
         HealthModule,
         PagesModule,
       ],

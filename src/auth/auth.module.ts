@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
+import { MailModule } from '../mail/mail.module.js';
 import { SessionModule } from '../session/session.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AuthController } from './auth.controller.js';
@@ -9,7 +10,7 @@ import { CredentialThrottle } from './credential-throttle.js';
 import { PasswordService } from './password.service.js';
 
 @Module({
-  imports: [PassportModule, UsersModule, SessionModule],
+  imports: [PassportModule, UsersModule, SessionModule, MailModule],
   controllers: [AuthController],
   providers: [AuthService, PasswordService, LocalStrategy, CredentialThrottle],
   exports: [AuthService, PasswordService, CredentialThrottle],

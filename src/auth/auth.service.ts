@@ -1,5 +1,9 @@
-import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { ForbiddenException, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import type { Request, Response } from 'express';
+import type { AppConfig } from '../config/config.schema.js';
+import { MailQueue } from '../mail/mail-queue.js';
+import { MailThrottle } from '../mail/mail-throttle.js';
 import { SessionService } from '../session/session.service.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
@@ -8,15 +12,24 @@ import { CredentialThrottle } from './credential-throttle.js';
 import { PasswordService } from './password.service.js';
 
 export const INVALID_CREDENTIALS = 'Invalid email or password';
+export const EMAIL_NOT_VERIFIED = 'Email not verified';
 
 @Injectable()
 export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+  private readonly requireVerifiedEmail: boolean;
+
   constructor(
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionService,
     private readonly throttle: CredentialThrottle,
-  ) {}
+    private readonly mailQueue: MailQueue,
+    private readonly mailThrottle: MailThrottle,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.requireVerifiedEmail = config.get('requireVerifiedEmail', { infer: true });
+  }
 
   async register(dto: RegisterDto, req: Request): Promise<User> {
     this.passwords.assertAcceptable(dto.password, 'password');
@@ -34,7 +47,22 @@ export class AuthService {
       await this.users.remove(user.id).catch(() => undefined);
       throw error;
     }
+    await this.queueVerificationMail(user);
     return user;
+  }
+
+  /**
+   * The verification mail of a new account: queued, never sent while the client waits, and
+   * counted against the email's mail budget (MailThrottle). Failing to queue it does not undo the
+   * registration: the profile page offers to send another.
+   */
+  private async queueVerificationMail(user: User): Promise<void> {
+    try {
+      await this.mailThrottle.record(user.email);
+      await this.mailQueue.enqueue({ kind: 'verify-email', userId: user.id });
+    } catch (error) {
+      this.logger.warn(`Verification mail for user ${user.id} not queued: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /**
@@ -46,12 +74,17 @@ export class AuthService {
     return this.throttle.login(email, ip, () => this.verifyCredentials(email, password));
   }
 
-  /** One answer for "no such email" and "wrong password", in the same time (PasswordService). */
+  /**
+   * One answer for "no such email" and "wrong password", in the same time (PasswordService). With
+   * REQUIRE_VERIFIED_EMAIL, an unverified user is refused only after the password matched, so the
+   * refusal tells nothing to someone who does not have it.
+   */
   private async verifyCredentials(email: string, password: string): Promise<User> {
     const user = await this.users.findByEmail(email);
     if (!(await this.passwords.verify(user?.passwordHash, password)) || !user) {
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
+    if (this.requireVerifiedEmail && !user.emailVerifiedAt) throw new ForbiddenException(EMAIL_NOT_VERIFIED);
     return user;
   }
 

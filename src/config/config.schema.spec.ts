@@ -9,6 +9,7 @@ const base = {
   DATABASE_URL: 'postgres://u@localhost/db',
   REDIS_URL: 'redis://localhost:6379',
   SESSION_SECRET: SECRET,
+  SMTP_URL: 'smtp://localhost:1025',
 };
 const production = { ...base, NODE_ENV: 'production', PUBLIC_ORIGIN: 'https://example.com' };
 
@@ -33,6 +34,14 @@ describe('parseConfig', () => {
         publicOrigin: undefined,
         passwordMinLength: 12,
         logLevel: 'info',
+        mail: {
+          smtpUrl: base.SMTP_URL,
+          from: 'Gatehouse <no-reply@localhost>',
+          linkOrigin: 'http://localhost:3000',
+          passwordResetTtlMs: 30 * 60_000,
+          emailVerifyTtlMs: 24 * 3_600_000,
+        },
+        requireVerifiedEmail: false,
         session: {
           secrets: [SECRET],
           cookie: { name: 'sid', secure: false, domain: undefined, path: '/', sameSite: 'lax' },
@@ -72,6 +81,27 @@ describe('parseConfig', () => {
     expect(parseConfig({ ...base, TRUST_PROXY: '1' })).toMatchObject({ config: { trustProxy: 1 } });
   });
 
+  it('reads the mail settings; mailed links use PUBLIC_ORIGIN', () => {
+    const result = parseConfig({
+      ...production,
+      SMTP_URL: 'smtps://user:pass@mail.example.com:465',
+      MAIL_FROM: 'Example <accounts@example.com>',
+      PASSWORD_RESET_TTL: '2s',
+      EMAIL_VERIFY_TTL: '1h',
+      REQUIRE_VERIFIED_EMAIL: 'true',
+    });
+    expect(result.ok && { mail: result.config.mail, require: result.config.requireVerifiedEmail }).toEqual({
+      mail: {
+        smtpUrl: 'smtps://user:pass@mail.example.com:465',
+        from: 'Example <accounts@example.com>',
+        linkOrigin: 'https://example.com',
+        passwordResetTtlMs: 2_000,
+        emailVerifyTtlMs: 3_600_000,
+      },
+      require: true,
+    });
+  });
+
   it.each([
     [{ DATABASE_URL: '' }, 'DATABASE_URL: is required'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL: must be a postgres:// URL'],
@@ -104,6 +134,12 @@ describe('parseConfig', () => {
     [{ PUBLIC_ORIGIN: 'https://example.com/app' }, 'PUBLIC_ORIGIN: must be an origin'],
     [{ PASSWORD_MIN_LENGTH: '4' }, 'PASSWORD_MIN_LENGTH: must be a whole number from 8 to 128'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of'],
+    [{ SMTP_URL: '' }, 'SMTP_URL: is required'],
+    [{ SMTP_URL: 'http://mail:1025' }, 'SMTP_URL: must be an smtp:// or smtps:// URL'],
+    [{ MAIL_FROM: 'nobody' }, 'MAIL_FROM: must be an address'],
+    [{ PASSWORD_RESET_TTL: '30 min' }, 'PASSWORD_RESET_TTL: must be a duration'],
+    [{ EMAIL_VERIFY_TTL: '0' }, 'EMAIL_VERIFY_TTL: must be a duration'],
+    [{ REQUIRE_VERIFIED_EMAIL: 'yes' }, 'REQUIRE_VERIFIED_EMAIL: must be true or false'],
   ])('refuses %j', (extra, expected) => {
     const problems = problemsOf({ ...base, ...extra });
     expect(problems).toHaveLength(1);
@@ -121,7 +157,7 @@ describe('parseConfig', () => {
   it('reports every missing variable on its own line and never echoes a value', () => {
     const secretValue = 'hunter2-not-long-enough';
     const problems = problemsOf({ NODE_ENV: 'production', SESSION_SECRET: secretValue, PORT: 'http' });
-    expect(problems.map((line) => line.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'PORT', 'REDIS_URL']);
+    expect(problems.map((line) => line.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'PORT', 'REDIS_URL', 'SMTP_URL']);
     expect(problems.join('\n')).not.toContain(secretValue);
     expect(problems.join('\n')).not.toContain('http');
   });
@@ -138,6 +174,7 @@ describe('parseConfig', () => {
       const result = parseConfig({
         DATABASE_URL: base.DATABASE_URL,
         REDIS_URL: base.REDIS_URL,
+        SMTP_URL: base.SMTP_URL,
         SESSION_SECRET_FILE: file('secret', `${SECRET}\n`),
         REDIS_PASSWORD_FILE: file('redis', 'redis-pass\n'),
       });

@@ -97,6 +97,12 @@ const envSchema = z.object({
     error: 'must be an origin such as https://example.com (scheme, host, optional port; no path)',
   }),
   PASSWORD_MIN_LENGTH: integer(12, 8, 128),
+  // Mail (README, "Account recovery"). The URL may carry the SMTP password: never echoed.
+  SMTP_URL: required.refine((v) => /^smtps?:\/\/[^/]/.test(v), { error: 'must be an smtp:// or smtps:// URL' }),
+  MAIL_FROM: optional.refine((v) => v === undefined || /^[^\r\n]*@[^\r\n]*$/.test(v), { error: 'must be an address such as Gatehouse <no-reply@example.com>' }),
+  PASSWORD_RESET_TTL: duration('30m'),
+  EMAIL_VERIFY_TTL: duration('24h'),
+  REQUIRE_VERIFIED_EMAIL: bool,
   LOG_LEVEL: optional
     .transform((v) => v ?? 'info')
     .refine((v) => (LOG_LEVELS as readonly string[]).includes(v), { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
@@ -125,6 +131,9 @@ export interface AppConfig {
   publicOrigin: string | undefined;
   passwordMinLength: number;
   logLevel: string;
+  mail: MailConfig;
+  /** REQUIRE_VERIFIED_EMAIL: sign-in of an unverified user is refused after the password check. */
+  requireVerifiedEmail: boolean;
   session: {
     /** The first signs new cookies; all of them verify (rotation without logging everyone out). */
     secrets: string[];
@@ -135,6 +144,15 @@ export interface AppConfig {
     /** Live sessions one user may hold; a new sign-in ends the least recently used beyond it. */
     maxPerUser: number;
   };
+}
+
+export interface MailConfig {
+  smtpUrl: string;
+  from: string;
+  /** Where mailed links point: PUBLIC_ORIGIN, or the app itself in development. */
+  linkOrigin: string;
+  passwordResetTtlMs: number;
+  emailVerifyTtlMs: number;
 }
 
 export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; problems: string[] };
@@ -192,6 +210,14 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): ConfigR
       publicOrigin: e.PUBLIC_ORIGIN,
       passwordMinLength: e.PASSWORD_MIN_LENGTH,
       logLevel: e.LOG_LEVEL,
+      mail: {
+        smtpUrl: e.SMTP_URL,
+        from: e.MAIL_FROM ?? 'Gatehouse <no-reply@localhost>',
+        linkOrigin: e.PUBLIC_ORIGIN ?? `http://localhost:${e.PORT}`,
+        passwordResetTtlMs: e.PASSWORD_RESET_TTL,
+        emailVerifyTtlMs: e.EMAIL_VERIFY_TTL,
+      },
+      requireVerifiedEmail: e.REQUIRE_VERIFIED_EMAIL === 'true',
       session: {
         secrets: e.SESSION_SECRET,
         cookie: { name, secure, domain, path, sameSite: e.SESSION_COOKIE_SAMESITE },

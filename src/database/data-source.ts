@@ -1,6 +1,7 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { resolveSecretFiles } from '../config/secret-files.js';
 import { CreateUsers1763900000000 } from '../../migrations/1763900000000-CreateUsers.js';
+import { AccountRecovery1764600000000 } from '../../migrations/1764600000000-AccountRecovery.js';
 import { User } from '../users/user.entity.js';
 
 /** pg pool options (TypeORM's `extra`). */
@@ -17,7 +18,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     type: 'postgres',
     url,
     entities: [User],
-    migrations: [CreateUsers1763900000000],
+    migrations: [CreateUsers1763900000000, AccountRecovery1764600000000],
     synchronize: false,
     migrationsRun: false,
     // Fail fast when Postgres is unreachable instead of queueing on a dead pool: a request that

@@ -6,6 +6,7 @@ const healthy = {
   NODE_ENV: 'production',
   DATABASE_URL: 'postgres://gatehouse@db:5432/gatehouse',
   REDIS_URL: 'redis://redis:6379',
+  SMTP_URL: 'smtp://mail:1025',
   SESSION_SECRET: SECRET,
   PUBLIC_ORIGIN: 'https://example.com',
   TRUST_PROXY: '10.0.0.2',
@@ -22,7 +23,7 @@ describe('configChecks', () => {
   it('passes a production configuration behind one proxy, every check', () => {
     const report = configChecks(healthy);
     expect(report.checks.map((check) => `${check.status} ${check.code}`)).toEqual(
-      ['C001', 'C002', 'C003', 'C004', 'C005', 'C006', 'C007', 'C008'].map((code) => `PASS GH-${code}`),
+      ['C001', 'C002', 'C003', 'C004', 'C005', 'C006', 'C007', 'C008', 'C009'].map((code) => `PASS GH-${code}`),
     );
     expect(report.failed).toBe(false);
   });

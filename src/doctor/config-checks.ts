@@ -54,7 +54,7 @@ export function configChecks(env: NodeJS.ProcessEnv): Report {
   checkSecrets(report, config.session.secrets);
   checkTimeouts(report, config);
   checkSameSite(report, config);
-  if (env.SMTP_URL !== undefined) checkSmtp(report, env.SMTP_URL);
+  checkSmtp(report, config.mail.smtpUrl);
   return report;
 }
 

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../common/public.decorator.js';
+import { Mailer } from '../mail/mailer.js';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
 
 const CHECK_TIMEOUT_MS = 1_500;
@@ -13,6 +14,7 @@ export class HealthController {
     private readonly db: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
+    private readonly mailer: Mailer,
   ) {}
 
   /** Liveness: the process answers. Never touches a dependency, so an outage never restarts us. */
@@ -21,9 +23,14 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: Postgres and Redis both answer; a 503 names the ones that do not. */
+  /**
+   * Readiness: Postgres and Redis both answer; a 503 names the ones that do not. The mail server is
+   * reported (`mail: up|down`) but never makes the app unready: mail is queued and retried, so
+   * sign-in and everything else work without it (README, "Account recovery").
+   */
   @Get('readyz')
-  async ready(): Promise<{ status: 'ok'; details: Record<string, unknown> }> {
+  async ready(): Promise<{ status: 'ok'; mail: 'up' | 'down'; details: Record<string, unknown> }> {
+    const mailUp = this.mailer.check();
     try {
       const result = await this.health.check([
         () => this.db.pingCheck('postgres').withTimeout(CHECK_TIMEOUT_MS),
@@ -35,7 +42,8 @@ export class HealthController {
             })
             .withTimeout(CHECK_TIMEOUT_MS),
       ]);
-      return { status: 'ok', details: result.details };
+      const mail = (await mailUp) ? 'up' : 'down';
+      return { status: 'ok', mail, details: { ...result.details, mail: { status: mail } } };
     } catch (error) {
       const failed = Object.keys((error as { response?: { error?: object } }).response?.error ?? {});
       throw new ServiceUnavailableException(`Not ready: ${failed.join(', ') || 'unknown'} unavailable`);

@@ -19,6 +19,7 @@ import { Public } from '../common/public.decorator.js';
 import { ChangePasswordDto } from '../profile/dto/change-password.dto.js';
 import { UpdateProfileDto } from '../profile/dto/update-profile.dto.js';
 import { ProfileService } from '../profile/profile.service.js';
+import { EmailVerificationService } from '../recovery/email-verification.service.js';
 import { SessionService } from '../session/session.service.js';
 import { CsrfGuard } from './csrf.guard.js';
 import { FormErrorsInterceptor, FormView } from './form-errors.js';
@@ -41,6 +42,7 @@ export class AccountPagesController {
     private readonly auth: AuthService,
     private readonly profile: ProfileService,
     private readonly sessions: SessionService,
+    private readonly verification: EmailVerificationService,
   ) {}
 
   @Get('profile')
@@ -68,6 +70,12 @@ export class AccountPagesController {
   @Redirect('/profile?notice=password-changed', 303)
   async changePassword(@Req() req: Request, @Body() form: ChangePasswordDto): Promise<void> {
     await this.profile.changePassword(req, form.currentPassword, form.newPassword);
+  }
+
+  @Post('verify-email/resend')
+  @Redirect('/profile?notice=verification-sent', 303)
+  async resendVerification(@Req() req: Request): Promise<void> {
+    await this.verification.resend(req.user!.id, req.ip);
   }
 
   @Get('sessions')

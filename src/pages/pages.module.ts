@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { ProfileModule } from '../profile/profile.module.js';
+import { RecoveryModule } from '../recovery/recovery.module.js';
 import { SessionModule } from '../session/session.module.js';
 import { AccountPagesController } from './account-pages.controller.js';
 import { AuthPagesController } from './auth-pages.controller.js';
+import { RecoveryPagesController } from './recovery-pages.controller.js';
 
 /**
  * The server-rendered pages (views in src/views, set up by views.ts). They reuse the API's
@@ -11,7 +13,7 @@ import { AuthPagesController } from './auth-pages.controller.js';
  * and forms shown again with their errors.
  */
 @Module({
-  imports: [AuthModule, ProfileModule, SessionModule],
-  controllers: [AuthPagesController, AccountPagesController],
+  imports: [AuthModule, ProfileModule, SessionModule, RecoveryModule],
+  controllers: [AuthPagesController, AccountPagesController, RecoveryPagesController],
 })
 export class PagesModule {}

@@ -19,7 +19,12 @@ export class SignedInGuard implements CanActivate {
     if (state?.kind === 'expired') throw new SessionExpiredException();
     if (state?.kind !== 'signed-in') throw new NotAuthenticatedException();
     const user = await this.profile.get(req.user!.id);
-    context.switchToHttp().getResponse<Response>().locals.user = { email: user.email, displayName: user.displayName };
+    context.switchToHttp().getResponse<Response>().locals.user = {
+      email: user.email,
+      displayName: user.displayName,
+      emailVerifiedAt: user.emailVerifiedAt?.toISOString() ?? null,
+      emailVerifiedOn: user.emailVerifiedAt?.toISOString().slice(0, 10) ?? null,
+    };
     return true;
   }
 }

@@ -1,3 +1,5 @@
+import { VERIFICATION_SENT } from '../recovery/email-verification.service.js';
+import { RESET_REQUESTED } from '../recovery/password-reset.service.js';
 import type { SessionListItem } from '../session/session.service.js';
 
 /**
@@ -18,6 +20,10 @@ const NOTICES = new Map([
   ['profile-saved', 'Display name saved'],
   ['session-revoked', 'That session was signed out'],
   ['others-revoked', 'Signed out everywhere else'],
+  ['reset-requested', RESET_REQUESTED],
+  ['password-reset', 'Password changed; you were signed out everywhere and signed in here'],
+  ['email-verified', 'Email address confirmed'],
+  ['verification-sent', VERIFICATION_SENT],
 ]);
 
 export function noticeText(key: unknown): string | undefined {

@@ -93,7 +93,7 @@ export class SessionService {
    * old one holds nothing) and the new password's stamp; every other session is revoked.
    */
   async passwordChanged(req: Request, user: User, changedAt: Date): Promise<void> {
-    await this.store.credentialChanged(user.id, changedAt.getTime());
+    await this.credentialChanged(user.id, changedAt);
     await this.revokeOthers(user.id, req.sessionID);
     req.session.credential = changedAt.getTime(); // copied to the new id by keepSessionInfo
     await logIn(req, user, true); // destroys the old id, record and index entry
@@ -169,6 +169,11 @@ export class SessionService {
    */
   credentialChanging(userId: string): Promise<void> {
     return this.store.credentialChanging(userId);
+  }
+
+  /** After the change is committed: the new stamp, which only sessions signed in since carry. */
+  credentialChanged(userId: string, changedAt: Date): Promise<void> {
+    return this.store.credentialChanged(userId, changedAt.getTime());
   }
 
   /** The cap plus room for sessions that sign in at the same moment; the index never holds more. */

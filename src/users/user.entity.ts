@@ -26,6 +26,10 @@ export class User {
 
   @Column({ name: 'password_changed_at', type: 'timestamptz' })
   passwordChangedAt: Date;
+
+  /** When the user followed a verification (or reset) link mailed to `email`; null until then. */
+  @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
+  emailVerifiedAt: Date | null;
 }
 
 /** The user as the API shows it: an explicit allow-list, so a new column never leaks by default. */
@@ -35,6 +39,7 @@ export interface UserJson {
   displayName: string;
   createdAt: string;
   lastLoginAt: string | null;
+  emailVerifiedAt: string | null;
 }
 
 export function toUserJson(user: User): UserJson {
@@ -44,5 +49,6 @@ export function toUserJson(user: User): UserJson {
     displayName: user.displayName,
     createdAt: user.createdAt.toISOString(),
     lastLoginAt: user.lastLoginAt?.toISOString() ?? null,
+    emailVerifiedAt: user.emailVerifiedAt?.toISOString() ?? null,
   };
 }

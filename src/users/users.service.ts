@@ -1,6 +1,6 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, Repository } from 'typeorm';
+import { type EntityManager, IsNull, QueryFailedError, Repository } from 'typeorm';
 import { User } from './user.entity.js';
 
 const UNIQUE_VIOLATION = '23505';
@@ -72,5 +72,15 @@ export class UsersService {
     const changedAt = new Date();
     const result = await this.users.update({ id, passwordHash: verifiedHash }, { passwordHash: newHash, passwordChangedAt: changedAt });
     return result.affected === 1 ? changedAt : null;
+  }
+
+  /** The password write of a reset, in the reset's transaction (recovery/password-reset.service.ts). */
+  async setPasswordHash(m: EntityManager, id: string, passwordHash: string, now: Date): Promise<void> {
+    await m.update(User, { id }, { passwordHash, passwordChangedAt: now });
+  }
+
+  /** Sets email_verified_at once: a later link does not move the date. */
+  async markEmailVerified(m: EntityManager, id: string, now: Date): Promise<void> {
+    await m.update(User, { id, emailVerifiedAt: IsNull() }, { emailVerifiedAt: now });
   }
 }

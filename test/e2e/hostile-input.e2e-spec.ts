@@ -31,6 +31,10 @@ const ENDPOINTS: [method: string, path: string][] = [
   ['GET', '/api/sessions'],
   ['DELETE', '/api/sessions/:id'],
   ['DELETE', '/api/sessions'],
+  ['POST', '/api/auth/password-reset'],
+  ['POST', '/api/auth/password-reset/confirm'],
+  ['POST', '/api/auth/verify-email'],
+  ['POST', '/api/auth/verify-email/resend'],
   ['GET', '/healthz'],
   ['GET', '/readyz'],
 ];
@@ -244,6 +248,9 @@ describeNative('hostile input, property-based (native stack: counts rows and key
         '/api/auth/login': { email, password: 'correct horse battery staple', rememberMe: false },
         '/api/profile': { displayName: 'Fuzz' },
         '/api/profile/password': { currentPassword: 'correct horse battery staple', newPassword: `new password ${id}` },
+        '/api/auth/password-reset': { email },
+        '/api/auth/password-reset/confirm': { token: id, newPassword: `new password ${id}` },
+        '/api/auth/verify-email': { token: id },
       };
       return Object.fromEntries(Object.entries(fields[template] ?? {}).map(([k, v]) => [k, JSON.stringify(v)]));
     };

@@ -51,7 +51,7 @@ describeNative('npm run stack', () => {
     const lines: string[] = [];
     const exited = once(child, 'exit');
     for await (const line of createInterface({ input: child.stdout })) {
-      if (!/^(postgres|redis|app|nginx|Ready): /.test(line)) continue; // npm's own header lines
+      if (!/^(postgres|redis|mail|app|nginx|Ready): /.test(line)) continue; // npm's own header lines
       lines.push(line);
       if (line.startsWith('Ready:')) break;
     }
@@ -60,12 +60,13 @@ describeNative('npm run stack', () => {
       expect(lines).toEqual([
         expect.stringMatching(/^postgres: postgres:\/\/\S+@127\.0\.0\.1:\d+\/\S+$/),
         expect.stringMatching(/^redis: redis:\/\/127\.0\.0\.1:\d+$/),
+        expect.stringMatching(/^mail: http:\/\/127\.0\.0\.1:\d+$/),
         expect.stringMatching(/^app: http:\/\/127\.0\.0\.1:\d+$/),
         expect.stringMatching(/^app: http:\/\/127\.0\.0\.1:\d+$/),
         `nginx: https://localhost:${https}`,
         `Ready: https://localhost:${https}`,
       ]);
-      const partPorts = lines.slice(0, 4).map((line) => Number(new URL(line.slice(line.indexOf(': ') + 2)).port));
+      const partPorts = lines.slice(0, 5).map((line) => Number(new URL(line.slice(line.indexOf(': ') + 2)).port));
       const ports = [https, http, ...partPorts];
       for (const port of ports) expect(await isListening(port)).toBe(true);
 

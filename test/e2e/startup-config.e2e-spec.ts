@@ -25,6 +25,7 @@ const valid = {
   DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
   REDIS_URL: 'redis://127.0.0.1:1',
   SESSION_SECRET: SECRET,
+  SMTP_URL: 'smtp://127.0.0.1:1',
   PORT: '1', // never reached: validation fails first, so nothing listens
 };
 

@@ -33,6 +33,8 @@ export async function startInProcessApp(
     REDIS_URL: services.redisUrl,
     SESSION_SECRET: 'in-process tier secret, at least 32 characters long',
     PUBLIC_ORIGIN: baseUrl,
+    // Nothing listens there: this tier sends no mail (the mail queue just keeps retrying).
+    SMTP_URL: 'smtp://127.0.0.1:9',
     LOG_LEVEL: 'silent',
     ...env,
   });

@@ -27,6 +27,7 @@ const options: StackOptions = {
   appPort: intFromEnv('STACK_APP_PORT', 1, 65_535 - appInstances + 1),
   pgPort: intFromEnv('STACK_PG_PORT', 1, 65_535),
   redisPort: intFromEnv('STACK_REDIS_PORT', 1, 65_535),
+  mailPort: intFromEnv('STACK_MAIL_PORT', 1, 65_535),
   appInstances,
   env: Object.fromEntries(
     Object.entries(process.env).filter((entry): entry is [string, string] => !entry[0].startsWith('STACK_') && entry[1] !== undefined),

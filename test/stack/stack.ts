@@ -3,7 +3,7 @@
  * instances, nginx terminating TLS) started from this machine's binaries, in a throwaway temp dir,
  * on free or given ports. Used by `npm run stack` (cli.ts) and by the e2e and browser tests, so the
  * tests go through the same nginx config template and the same migrations as compose. Each part
- * lives in a file of its own (postgres.ts, redis.ts, nginx.ts, app.ts); this one puts them together.
+ * lives in a file of its own (postgres.ts, redis.ts, mail.ts, nginx.ts, app.ts); this one puts them together.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { AppInstances } from './app.js';
 import { findBinaries, findRepoRoot, makeStackDir, PortPicker } from './machine.js';
 import { makeCertificate, type Nginx, startNginx } from './nginx.js';
+import { type Mail, startMail } from './mail.js';
 import { startPostgres, type Postgres } from './postgres.js';
 import { Processes, settleAll } from './proc.js';
 import { type Redis, startRedis } from './redis.js';
@@ -25,6 +26,8 @@ export interface StackOptions {
   appPort?: number;
   pgPort?: number;
   redisPort?: number;
+  /** MailDev's web UI and REST API port (its SMTP port is always picked free). */
+  mailPort?: number;
   /** How many app processes sit behind the one nginx upstream (default 1). */
   appInstances?: number;
   /**
@@ -50,6 +53,8 @@ export interface Stack {
   caCert: string;
   databaseUrl: string;
   redisUrl: string;
+  /** http://127.0.0.1:<port>: MailDev's inbox (web UI, and the REST API: `GET /email`). */
+  mailUrl: string;
   /** http://127.0.0.1:<port> of each app instance, bypassing nginx. */
   appUrls: string[];
   /** The environment every app instance got, including SESSION_SECRET (tests sign cookies with it). */
@@ -72,6 +77,9 @@ export interface Stack {
   /** Freeze Redis (SIGSTOP): connections stay open but nothing answers. */
   pauseRedis(): Promise<void>;
   resumeRedis(): Promise<void>;
+  /** Stop MailDev (SMTP and inbox), and start it again on the same ports, e.g. to test mail retries. */
+  stopMail(): Promise<void>;
+  startMail(): Promise<void>;
   /** Fast shutdown of Postgres, and start again on the same port and data dir. */
   stopPostgres(): Promise<void>;
   startPostgres(): Promise<void>;
@@ -95,6 +103,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const httpPort = await ports.pick(options.httpPort, 'nginx http');
   const pgPort = await ports.pick(options.pgPort, 'postgres');
   const redisPort = await ports.pick(options.redisPort, 'redis');
+  const mailPort = await ports.pick(options.mailPort, 'mail web');
+  const smtpPort = await ports.pick(undefined, 'mail smtp');
   const appPort = await ports.pick(options.appPort, 'app', instances);
   const appPorts = Array.from({ length: instances }, (_, i) => appPort + i);
 
@@ -120,6 +130,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     TRUST_PROXY: '127.0.0.1',
     SESSION_SECRET: randomBytes(36).toString('base64url'), // 48 characters
     PUBLIC_ORIGIN: baseUrl,
+    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
     ...options.env,
     HOST: '127.0.0.1',
     DATABASE_URL: databaseUrl,
@@ -129,6 +140,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   let postgres: Postgres | undefined;
   let redis: Redis | undefined;
+  let mail: Mail | undefined;
   let nginx: Nginx | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -136,7 +148,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       procs.stopping = true;
       // nginx first (it finishes in-flight requests), with the apps (their shutdown hooks run).
       await Promise.all([nginx?.shutDown(), apps.stopAll()]);
-      await Promise.all([redis?.shutDown(), postgres?.shutDown()]);
+      await Promise.all([redis?.shutDown(), postgres?.shutDown(), mail?.stop()]);
       await procs.stopRest();
       process.off('exit', onProcessExit);
       await rm(dir, { recursive: true, force: true });
@@ -150,6 +162,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       makeCertificate(procs, dir, bin.openssl).then((made) => (certDir = made)),
       startPostgres(procs, dir, bin.pgBin, pgPort).then((started) => (postgres = started)),
       startRedis(procs, dir, bin.redis, redisPort).then((started) => (redis = started)),
+      startMail(procs, dir, root, mailPort, smtpPort).then((started) => (mail = started)),
     ]);
     await procs.run('migrations', process.execPath, [
       'node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/database/data-source.js',
@@ -170,11 +183,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     caCert: nginx.caCert,
     databaseUrl,
     redisUrl,
+    mailUrl: mail!.url,
     appUrls: apps.urls,
     appEnv,
     parts: [
       { name: 'postgres', url: databaseUrl },
       { name: 'redis', url: redisUrl },
+      { name: 'mail', url: mail!.url },
       ...apps.urls.map((url) => ({ name: 'app', url })),
       { name: 'nginx', url: baseUrl },
     ],
@@ -185,6 +200,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     appPid: (i) => apps.pid(i),
     pauseRedis: async () => redis!.pause(),
     resumeRedis: async () => redis!.resume(),
+    stopMail: () => mail!.stop(),
+    startMail: () => mail!.start(),
     stopPostgres: () => postgres!.stop(),
     startPostgres: () => postgres!.start(),
     stop,

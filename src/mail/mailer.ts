@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import hbs from 'hbs';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { AppConfig } from '../config/config.schema.js';
+import { VIEWS_DIR } from '../pages/views.js';
+
+/** The mails the app sends; each has `<name>.text.hbs` and `<name>.html.hbs` in src/views/mail. */
+export type MailTemplate = 'password-reset' | 'verify-email';
+
+const SUBJECTS: Record<MailTemplate, string> = {
+  'password-reset': 'Reset your Gatehouse password',
+  'verify-email': 'Confirm your email address for Gatehouse',
+};
+
+const CHECK_TIMEOUT_MS = 1_500;
+
+export interface MailMessage {
+  to: string;
+  template: MailTemplate;
+  /** What the templates show: `displayName`, `link`, `validFor`. */
+  context: Record<string, string>;
+}
+
+/**
+ * nodemailer over SMTP_URL, with text and HTML bodies from the templates beside the pages'. Only
+ * the mail worker calls send() (recovery-mail.ts): a request never waits for SMTP.
+ */
+@Injectable()
+export class Mailer implements OnApplicationShutdown {
+  private readonly transport: Transporter;
+  private readonly from: string;
+  private readonly templates = new Map<string, (context: object) => string>();
+
+  constructor(config: ConfigService<AppConfig, true>) {
+    const mail = config.get('mail', { infer: true });
+    this.from = mail.from;
+    // Bounded waits: a mail server that accepts connections but never answers fails the attempt
+    // (and the job retries) rather than holding a worker; /readyz answers within 2 s.
+    this.transport = nodemailer.createTransport({
+      url: mail.smtpUrl,
+      connectionTimeout: 1_500,
+      greetingTimeout: 1_500,
+      socketTimeout: 10_000,
+    });
+    const handlebars = hbs.create().handlebars; // its own instance: no page helpers or partials
+    for (const name of Object.keys(SUBJECTS)) {
+      for (const kind of ['text', 'html']) {
+        const source = readFileSync(path.join(VIEWS_DIR, 'mail', `${name}.${kind}.hbs`), 'utf8');
+        // A text body is not HTML: nothing in it may be entity-escaped.
+        this.templates.set(`${name}.${kind}`, handlebars.compile(source, { noEscape: kind === 'text', strict: true }));
+      }
+    }
+  }
+
+  async send(message: MailMessage): Promise<void> {
+    const render = (kind: string) => this.templates.get(`${message.template}.${kind}`)!(message.context);
+    await this.transport.sendMail({
+      from: this.from,
+      to: message.to,
+      subject: SUBJECTS[message.template],
+      text: render('text'),
+      html: render('html'),
+    });
+  }
+
+  /** Whether the mail server answers (connect, greeting, EHLO, login if any) within 1.5 s: for /readyz. */
+  async check(): Promise<boolean> {
+    const verified = this.transport.verify().then(
+      () => true,
+      () => false,
+    );
+    return Promise.race([verified, sleep(CHECK_TIMEOUT_MS, false, { ref: false })]);
+  }
+
+  onApplicationShutdown(): void {
+    this.transport.close();
+  }
+}

@@ -1,0 +1,66 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { AppConfig, MailConfig } from '../config/config.schema.js';
+import { type MailAttempt, MailQueue } from '../mail/mail-queue.js';
+import { Mailer } from '../mail/mailer.js';
+import { formatDuration } from '../pages/view-models.js';
+import { UsersService } from '../users/users.service.js';
+import type { TokenPurpose } from './account-token.js';
+import { AccountTokensService } from './account-tokens.service.js';
+
+const LINKS: Record<TokenPurpose, { path: string; ttl: (mail: MailConfig) => number }> = {
+  'password-reset': { path: '/reset-password', ttl: (mail) => mail.passwordResetTtlMs },
+  'verify-email': { path: '/verify-email', ttl: (mail) => mail.emailVerifyTtlMs },
+};
+
+/**
+ * The mail worker: turns a queued job into a token and a mail. The token is issued here, at send
+ * time, so the queue never holds a usable link and the link's lifetime starts when it is sent.
+ * Nothing logged here contains a token or a link.
+ */
+@Injectable()
+export class RecoveryMail implements OnApplicationBootstrap {
+  private readonly logger = new Logger('RecoveryMail');
+  private readonly mail: MailConfig;
+
+  constructor(
+    config: ConfigService<AppConfig, true>,
+    private readonly queue: MailQueue,
+    private readonly mailer: Mailer,
+    private readonly users: UsersService,
+    private readonly tokens: AccountTokensService,
+  ) {
+    this.mail = config.get('mail', { infer: true });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.queue.work((attempt) => this.send(attempt));
+  }
+
+  async send({ job, retryCount, retryLimit }: MailAttempt): Promise<void> {
+    const user = job.kind === 'password-reset' ? await this.users.findByEmail(job.email) : await this.users.findById(job.userId);
+    // No account (the requester was told the same either way), or nothing left to confirm.
+    if (!user || (job.kind === 'verify-email' && user.emailVerifiedAt)) return;
+    const link = LINKS[job.kind];
+    const ttlMs = link.ttl(this.mail);
+    const token = await this.tokens.issue(user.id, job.kind, ttlMs);
+    try {
+      await this.mailer.send({
+        to: user.email,
+        template: job.kind,
+        context: {
+          displayName: user.displayName,
+          link: `${this.mail.linkOrigin}${link.path}?token=${token}`,
+          validFor: formatDuration(ttlMs),
+        },
+      });
+    } catch (error) {
+      await this.tokens.discard(token).catch(() => undefined); // nobody received it
+      const next = retryCount < retryLimit ? 'will retry' : 'giving up';
+      const reason = error instanceof Error ? error.message : String(error);
+      this.logger.warn(`${job.kind} mail for user ${user.id} not sent (attempt ${retryCount + 1} of ${retryLimit + 1}, ${next}): ${reason}`);
+      throw error;
+    }
+    this.logger.log(`${job.kind} mail for user ${user.id} sent`);
+  }
+}

@@ -1,0 +1,45 @@
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import { Public } from '../common/public.decorator.js';
+import { PasswordResetConfirmDto } from './dto/password-reset-confirm.dto.js';
+import { PasswordResetRequestDto } from './dto/password-reset-request.dto.js';
+import { VerifyEmailDto } from './dto/verify-email.dto.js';
+import { EmailVerificationService, VERIFICATION_SENT } from './email-verification.service.js';
+import { PasswordResetService, RESET_REQUESTED } from './password-reset.service.js';
+
+@Controller('api/auth')
+export class RecoveryController {
+  constructor(
+    private readonly reset: PasswordResetService,
+    private readonly verification: EmailVerificationService,
+  ) {}
+
+  @Public()
+  @Post('password-reset')
+  @HttpCode(202)
+  async requestReset(@Body() dto: PasswordResetRequestDto, @Req() req: Request): Promise<{ message: string }> {
+    await this.reset.request(dto.email, req.ip);
+    return { message: RESET_REQUESTED };
+  }
+
+  @Public()
+  @Post('password-reset/confirm')
+  @HttpCode(204)
+  async confirmReset(@Body() dto: PasswordResetConfirmDto): Promise<void> {
+    await this.reset.confirm(dto.token, dto.newPassword);
+  }
+
+  @Public()
+  @Post('verify-email')
+  @HttpCode(204)
+  async verify(@Body() dto: VerifyEmailDto): Promise<void> {
+    await this.verification.verify(dto.token);
+  }
+
+  @Post('verify-email/resend')
+  @HttpCode(202)
+  async resend(@Req() req: Request): Promise<{ message: string }> {
+    await this.verification.resend(req.user!.id, req.ip);
+    return { message: VERIFICATION_SENT };
+  }
+}
