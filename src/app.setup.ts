@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module.js';
-import { bodyGuard } from './common/body-guard.js';
+import { bodyGuard, jsonOnly } from './common/body-guard.js';
 import { GracefulShutdown } from './common/graceful-shutdown.js';
 import { createAppLogger, requestLogger } from './common/logging.js';
 import { securityHeaders } from './common/security-headers.js';
@@ -44,6 +44,7 @@ export function configureApp(app: NestExpressApplication): void {
     next();
   });
   configureViews(app, config);
+  app.use('/api', jsonOnly());
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
   app.use(bodyGuard());

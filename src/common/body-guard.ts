@@ -1,4 +1,4 @@
-import { BadRequestException } from '@nestjs/common';
+import { BadRequestException, UnsupportedMediaTypeException } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 /**
@@ -35,5 +35,25 @@ export function bodyGuard(): RequestHandler {
   return (req: Request, _res: Response, next: NextFunction) => {
     const problem = bodyProblem(req.body);
     next(problem === undefined ? undefined : new BadRequestException(problem));
+  };
+}
+
+/**
+ * The JSON API takes JSON bodies only (415 for any other type). The pages need form bodies, so
+ * the app parses those too; without this, a form-encoded POST to /api/auth/login would be parsed
+ * and accepted, and a cross-site HTML form could then sign a victim in to the attacker's account
+ * with nothing but the Origin check in the way. A JSON body cannot be sent cross-site without a
+ * CORS preflight, which this app never grants.
+ */
+export function jsonOnly(): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    // req.is() is null when the request has no body, false when the body is of another type. A
+    // body without a Content-Type is refused only when it is known not to be empty: Node's own
+    // client, among others, sends a bodiless POST as an empty chunked body.
+    const refused = req.headers['content-type'] !== undefined ? req.is('application/json') === false : Number(req.headers['content-length'] ?? 0) > 0;
+    if (refused) {
+      return next(new UnsupportedMediaTypeException('Request body must be JSON (Content-Type: application/json)'));
+    }
+    next();
   };
 }

@@ -40,8 +40,8 @@ const REDIS_CONNECTION_ERRORS = [
   TimeoutError,
 ];
 
-/** Replies of a Redis that is up but cannot serve yet: loading its data after a restart, or busy. */
-const REDIS_NOT_SERVING_REPLY = /^(LOADING|BUSY|MASTERDOWN)\b/;
+/** Replies of a Redis that is up but cannot serve: loading its data after a restart, busy, or full (maxmemory with noeviction). */
+const REDIS_NOT_SERVING_REPLY = /^(LOADING|BUSY|MASTERDOWN|OOM)\b/;
 
 /**
  * The pg driver passes on the socket's own error when it cannot reach the server. node-redis never

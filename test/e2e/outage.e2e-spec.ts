@@ -76,6 +76,9 @@ describeNative('outages of Redis and Postgres (native stack: pauses and stops th
       expect(ready.res.json<{ message: string }>().message).toMatch(/redis/);
       expect(ready.res.json<{ message: string }>().message).not.toMatch(/postgres/);
       expect(ready.ms).toBeLessThan(DEADLINE_MS);
+      // Health endpoints never load a session: with the session cookie it still names redis.
+      const signedIn = await client.get('/readyz');
+      expect([signedIn.status, signedIn.json<{ message: string }>().message]).toEqual([503, ready.res.json<{ message: string }>().message]);
     } finally {
       await stack.resumeRedis();
     }

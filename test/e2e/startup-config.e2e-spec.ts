@@ -32,6 +32,11 @@ const valid = {
 describeNative('start-up configuration check (the built app, before it listens)', () => {
   it.each([
     [
+      'a duration over 400 days (it once passed, and a remember-me login answered 500)',
+      { SESSION_REMEMBER_TIMEOUT: '999999999d' },
+      ['Invalid configuration: SESSION_REMEMBER_TIMEOUT: must be a duration: 90, 90s, 30m, 12h or 14d, at most 400 days'],
+    ],
+    [
       'SameSite=None without secure cookies',
       { SESSION_COOKIE_SAMESITE: 'none' },
       ['Invalid configuration: SESSION_COOKIE_SAMESITE: none requires SESSION_COOKIE_SECURE=true (browsers drop it otherwise)'],

@@ -17,6 +17,8 @@ export interface RequestOptions {
   ca?: string;
   /** Source address of the connection, e.g. `127.0.0.2` to come from another loopback address. */
   localAddress?: string;
+  /** TLS server name to ask for and verify, when the Host header names another (e.g. a 421 test). */
+  servername?: string;
   timeoutMs?: number;
 }
 
@@ -52,6 +54,7 @@ export function request(baseUrl: string, options: RequestOptions = {}): Promise<
         headers,
         ca: options.ca,
         localAddress: options.localAddress,
+        servername: options.servername,
         agent: false,
         timeout: options.timeoutMs ?? 10_000,
       },
