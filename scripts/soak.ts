@@ -68,8 +68,7 @@ function percentile(sorted: number[], p: number): number {
 export async function soak(stack: Stack, options: SoakOptions): Promise<SoakReport> {
   const pid = stack.appPid(0);
   if (pid === undefined) throw new Error('app instance 0 is not running');
-  // By address, so that a virtual user's own loopback address can reach it (localhost may be ::1).
-  const target: Target = { baseUrl: stack.baseUrl.replace('//localhost:', '//127.0.0.1:'), ca: stack.caCert };
+  const target: Target = { baseUrl: stack.baseUrl, ca: stack.caCert };
   const origin = { origin: stack.baseUrl };
 
   const latencies: { name: string; ms: number }[] = [];

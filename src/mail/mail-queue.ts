@@ -20,6 +20,10 @@ export interface MailAttempt {
 const QUEUE = 'account-mail';
 /** Mails one instance sends at once. */
 const BATCH = 10;
+/** How often an idle worker looks for due jobs (retries come due while nobody enqueues). */
+const POLL_INTERVAL_MS = 1_000;
+/** At shutdown, how long a batch being sent may take to finish. */
+const SHUTDOWN_WAIT_MS = 1_000;
 
 /**
  * The durable mail queue: pg-boss on the app's own Postgres (its tables in the `pgboss` schema,
@@ -32,7 +36,10 @@ const BATCH = 10;
 export class MailQueue implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('MailQueue');
   private readonly boss: PgBoss;
-  private workerId: string | undefined;
+  private polling = false;
+  private loop: Promise<void> | undefined;
+  /** Ends the current wait between polls early (a job was just queued here, or shutdown). */
+  private wake: (() => void) | undefined;
 
   constructor(config: ConfigService<AppConfig, true>) {
     this.boss = new PgBoss({
@@ -59,30 +66,55 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
   async enqueue(job: MailJob): Promise<void> {
     await this.boss.send(QUEUE, job);
     // This instance's worker looks at once instead of at its next poll.
-    if (this.workerId) this.boss.notifyWorker(this.workerId);
+    this.wake?.();
   }
 
   /**
    * Runs `handler` for each job, up to BATCH at a time; a throw is a failed attempt of that job
-   * alone, retried per MAIL_RETRY (pg-boss would otherwise fail, and later resend, the whole batch).
+   * alone, retried per MAIL_RETRY.
+   *
+   * A loop of our own around fetch/complete/fail rather than pg-boss's work(): pg-boss 10 leaves
+   * the promise of its own complete()/fail() unhandled, so a Postgres that goes away while a mail
+   * is being sent would crash the process. Here every step's failure is caught and logged; a job
+   * that could not be marked done is retried when it expires (at least once, never lost).
    */
-  async work(handler: (attempt: MailAttempt) => Promise<void>): Promise<void> {
-    this.workerId = await this.boss.work<MailJob>(
-      QUEUE,
-      { includeMetadata: true, batchSize: BATCH, pollingIntervalSeconds: 1 },
-      async (jobs) => {
-        const results = await Promise.allSettled(
-          jobs.map((job) => handler({ job: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit })),
-        );
-        const failed = jobs.filter((_, i) => results[i].status === 'rejected').map((job) => job.id);
-        // Failed explicitly; pg-boss completes the rest when this returns (only active jobs).
-        if (failed.length) await this.boss.fail(QUEUE, failed);
-      },
+  work(handler: (attempt: MailAttempt) => Promise<void>): void {
+    this.polling = true;
+    this.loop = (async () => {
+      while (this.polling) {
+        const found = await this.poll(handler).catch((error: unknown) => {
+          this.logger.warn(`Mail queue: ${error instanceof Error ? error.message : String(error)}`);
+          return 0;
+        });
+        if (found < BATCH) await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, POLL_INTERVAL_MS);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    })();
+  }
+
+  /** One batch: fetch, send, then mark each job done or failed. Resolves with how many it found. */
+  private async poll(handler: (attempt: MailAttempt) => Promise<void>): Promise<number> {
+    const jobs = await this.boss.fetch<MailJob>(QUEUE, { batchSize: BATCH, includeMetadata: true });
+    if (jobs.length === 0) return 0;
+    const results = await Promise.allSettled(
+      jobs.map((job) => handler({ job: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit })),
     );
+    const ids = (status: PromiseSettledResult<void>['status']) => jobs.filter((_, i) => results[i].status === status).map((job) => job.id);
+    const [sent, failed] = [ids('fulfilled'), ids('rejected')];
+    await Promise.all([sent.length && this.boss.complete(QUEUE, sent), failed.length && this.boss.fail(QUEUE, failed)]);
+    return jobs.length;
   }
 
   /** Waits (briefly) for a send in progress, so it is not cut off half-way; the rest stays queued. */
   async onApplicationShutdown(): Promise<void> {
+    this.polling = false;
+    this.wake?.();
+    await Promise.race([this.loop, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WAIT_MS).unref())]);
     await this.boss.stop({ graceful: true, timeout: 1_000, wait: true });
   }
 }

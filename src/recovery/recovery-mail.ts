@@ -33,8 +33,8 @@ export class RecoveryMail implements OnApplicationBootstrap {
     this.mail = config.get('mail', { infer: true });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.queue.work((attempt) => this.send(attempt));
+  onApplicationBootstrap(): void {
+    this.queue.work((attempt) => this.send(attempt));
   }
 
   async send({ job, retryCount, retryLimit }: MailAttempt): Promise<void> {

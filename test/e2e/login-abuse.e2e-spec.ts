@@ -78,7 +78,7 @@ describe('per-email lock after consecutive failures', () => {
 describeNative('per-address lock (native stack: needs a second client address)', () => {
   /** The same nginx, reached from another loopback address: a different client to nginx and app. */
   function loginFrom(localAddress: string, email: string): Promise<Response> {
-    return request(target.baseUrl.replace('//localhost:', '//127.0.0.1:'), {
+    return request(target.baseUrl, {
       method: 'POST',
       path: '/api/auth/login',
       body: { email, password: WRONG },

@@ -5,6 +5,7 @@
  */
 import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import { isIPv4 } from 'node:net';
 
 export interface RequestOptions {
   method?: string;
@@ -54,6 +55,8 @@ export function request(baseUrl: string, options: RequestOptions = {}): Promise<
         headers,
         ca: options.ca,
         localAddress: options.localAddress,
+        // From an IPv4 source address, `localhost` must resolve to 127.0.0.1, never ::1.
+        family: options.localAddress && isIPv4(options.localAddress) ? 4 : undefined,
         servername: options.servername,
         agent: false,
         timeout: options.timeoutMs ?? 10_000,
