@@ -8,15 +8,8 @@ import tls from 'node:tls';
 import { createInterface } from 'node:readline';
 import { expect, it } from '@jest/globals';
 import { Client, newUser } from '../support/client.js';
+import { PortPicker } from '../stack/machine.js';
 import { describeNative } from '../support/target.js';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  return port;
-}
 
 function isListening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -33,7 +26,9 @@ function isListening(port: number): Promise<boolean> {
  */
 describeNative('npm run stack', () => {
   it('prints the parts and Ready, serves the API, and leaves nothing behind on SIGTERM', async () => {
-    const [https, http] = [await freePort(), await freePort()];
+    // Picked the harness's way (below the ephemeral range), so no connection takes them meanwhile.
+    const ports = new PortPicker();
+    const [https, http] = [await ports.pick(undefined, 'https'), await ports.pick(undefined, 'http')];
     // As from a shell: jest's own NODE_ENV=test must not reach the stack (it defaults to production).
     const env = { ...process.env };
     delete env.NODE_ENV;

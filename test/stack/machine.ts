@@ -108,19 +108,28 @@ function isPortFree(port: number): Promise<boolean> {
   });
 }
 
-/** A port the OS hands out as free, such that the `count - 1` ports after it are free too. */
+/**
+ * Free ports are picked below the kernel's ephemeral range (ip_local_port_range, where the source
+ * ports of outgoing connections come from). A port picked inside it can be taken as the source
+ * port of some connection between the pick and the part's listen(), and the part then fails with
+ * EADDRINUSE: below it, only another listener can take it, and each pick checks that.
+ */
+function ephemeralLow(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768; // not Linux: the usual default
+  }
+}
+
+/** A free port such that the `count - 1` ports after it are free too, below the ephemeral range. */
 async function freePortRange(count: number, taken: Set<number>): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
-    let ok = port + count - 1 <= 65_535;
-    for (let i = 0; ok && i < count; i++) ok = !taken.has(port + i) && (i === 0 || (await isPortFree(port + i)));
+  const low = 10_000;
+  const high = Math.max(low + count, ephemeralLow()) - count;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    let ok = true;
+    for (let i = 0; ok && i < count; i++) ok = !taken.has(port + i) && (await isPortFree(port + i));
     if (ok) return port;
   }
   throw new Error(`no ${count} consecutive free ports found`);
