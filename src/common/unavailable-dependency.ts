@@ -9,6 +9,7 @@ import {
   SocketTimeoutError,
   TimeoutError,
 } from 'redis';
+import { ReplicaTimeoutError } from '../redis/replica-ack.js';
 
 /**
  * Tells an outage of a backing service apart from a bug, so the exception filter can answer 503
@@ -38,6 +39,7 @@ const REDIS_CONNECTION_ERRORS = [
   SocketClosedUnexpectedlyError,
   SocketTimeoutError,
   TimeoutError,
+  ReplicaTimeoutError,
 ];
 
 /**

@@ -64,6 +64,12 @@ export class SentinelPrimary {
     this.timer = setInterval(() => void this.poll(), SENTINEL_POLL_MS).unref();
   }
 
+  /**
+   * Whether the Sentinels last said the primary has a replica that is up and linked: a write it
+   * does not acknowledge is then suspect (replica-ack.ts). True until they have said otherwise.
+   */
+  replicaUp = true;
+
   /** The node the app writes to now (for logs and tests). */
   get primary(): RedisNode | undefined {
     return this.currentNode;
@@ -100,6 +106,7 @@ export class SentinelPrimary {
           | null;
         if (reply) {
           this.lost = false;
+          this.replicaUp = await this.askReplicaUp(sentinel);
           return { host: reply[0], port: Number(reply[1]) };
         }
         this.report(`the Sentinels know no primary named ${this.options.masterName} (REDIS_SENTINEL_MASTER)`);
@@ -111,6 +118,16 @@ export class SentinelPrimary {
     }
     this.report('no Sentinel answers (REDIS_SENTINELS)');
     return undefined;
+  }
+
+  /** Whether a replica of the primary is up (not down, linked to the primary), as this Sentinel sees it. */
+  private async askReplicaUp(sentinel: RedisClient): Promise<boolean> {
+    const replicas = (await sentinel.sendCommand(['SENTINEL', 'REPLICAS', this.options.masterName])) as string[][];
+    return replicas.some((fields) => {
+      const flags = fields[fields.indexOf('flags') + 1] ?? '';
+      const link = fields[fields.indexOf('master-link-status') + 1];
+      return !/down|disconnected/.test(flags) && link === 'ok';
+    });
   }
 
   /** Logs once per spell of trouble, not at every poll. */

@@ -10,6 +10,14 @@ export interface WaitClient {
   wait(numberOfReplicas: number, timeout: number): Promise<number>;
 }
 
+/** A write the replica did not acknowledge although the Sentinels say it is up: it may not survive a failover (a 503). */
+export class ReplicaTimeoutError extends Error {
+  constructor() {
+    super(`no Redis replica acknowledged the write within ${REPLICA_ACK_TIMEOUT_MS} ms`);
+    this.name = 'ReplicaTimeoutError';
+  }
+}
+
 /**
  * `WAIT 1 <ms>` after the writes a failover must not undo (a new session, a revocation), so that
  * their answer goes out only once the replica has them too (README, Scaling out). Redis replicates
@@ -17,10 +25,16 @@ export interface WaitClient {
  * promoted replica.
  *
  * WAIT counts the writes of its own connection, so it runs on the shared one, and the connection
- * answers nothing else meanwhile: normally one round trip to the replica. When the replica does
- * not answer in time (it is down, or this primary has none since a failover) the write is still
- * answered, unreplicated, and WAIT is skipped for REPLICA_RETRY_MS, so a missing replica costs every
- * other request at most one REPLICA_ACK_TIMEOUT_MS stall a second, not one per login.
+ * answers nothing else meanwhile: normally one round trip to the replica.
+ *
+ * When no replica acknowledges in time:
+ * - if the Sentinels say the primary has a replica up, the write may be on a primary that is being
+ *   replaced (a failover promoted the replica, and this node has not been told yet): the request
+ *   fails with a 503 rather than answer a write that the new primary will not have;
+ * - if they say it has none (it died, and this primary has been alone since), there is nothing to
+ *   wait for: the write is answered unreplicated (the one loss left: README, Scaling out), and WAIT
+ *   is skipped for REPLICA_RETRY_MS, so a missing replica costs the other requests at most one
+ *   REPLICA_ACK_TIMEOUT_MS stall a second, not one per sign-in.
  */
 export class ReplicaAck {
   private readonly logger = new Logger('Redis');
@@ -29,20 +43,23 @@ export class ReplicaAck {
 
   constructor(
     private readonly redis: WaitClient,
+    /** Whether the Sentinels last said the primary has a replica that is up. */
+    private readonly replicaUp: () => boolean,
     private readonly now: () => number = Date.now,
   ) {}
 
   async wait(): Promise<void> {
-    if (this.now() < this.skipUntil) return;
+    if (this.now() < this.skipUntil && !this.replicaUp()) return;
     const acknowledged = await this.redis.wait(1, REPLICA_ACK_TIMEOUT_MS);
     if (acknowledged >= 1) {
       if (this.warned) this.logger.log('Redis replica acknowledges writes again');
       this.warned = false;
       return;
     }
+    if (this.replicaUp()) throw new ReplicaTimeoutError();
     this.skipUntil = this.now() + REPLICA_RETRY_MS;
     if (!this.warned) {
-      this.logger.warn(`No Redis replica acknowledged a write within ${REPLICA_ACK_TIMEOUT_MS} ms: sign-ins and revocations are not replicated until one does`);
+      this.logger.warn(`The Redis primary has no replica up: sign-ins and revocations are not replicated until it has one`);
     }
     this.warned = true;
   }

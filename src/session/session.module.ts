@@ -36,7 +36,7 @@ import { SESSION_STORE, SESSION_TIMEOUTS } from './session.tokens.js';
           credentialOf: (userId) => users.passwordChangedAt(userId),
           credentialTtlMs: Math.max(timeouts.absoluteMs, timeouts.rememberMs),
           // A single Redis has no replica to wait for; behind Sentinels there is one to fail over to.
-          replicaAck: sentinel ? new ReplicaAck(redis) : undefined,
+          replicaAck: sentinel ? new ReplicaAck(redis, () => sentinel.replicaUp) : undefined,
         }),
     },
     SessionAuthenticator,

@@ -31,6 +31,11 @@ export interface RedisSentinel {
   killPrimary(): Promise<number>;
   /** Resolves once every Sentinel names a primary other than `port`; with its port. */
   primaryOtherThan(port: number, timeoutMs?: number): Promise<number>;
+  /**
+   * Resolves once every Sentinel agrees on the primary and sees a replica of it that is up and
+   * linked (e.g. the old primary, resynced after a failover): another failover can then happen.
+   */
+  settled(timeoutMs?: number): Promise<void>;
   /** Freeze (SIGSTOP) the current primary, as single mode's pause. */
   pause(): Promise<void>;
   resume(): Promise<void>;
@@ -136,8 +141,27 @@ export async function startRedisSentinel(procs: Processes, dir: string, redisSer
     }
   };
 
+  const settled = async (timeoutMs = FAILOVER_TIMEOUT_MS): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    const replicaUp = async (sentinelPort: number): Promise<boolean> => {
+      const replicas = (await redisCommand(sentinelPort, ['SENTINEL', 'REPLICAS', SENTINEL_MASTER])) as string[][];
+      return replicas.some((fields) => {
+        const info = Object.fromEntries(fields.flatMap((value, j) => (j % 2 ? [] : [[value, fields[j + 1]]])));
+        return info.flags === 'slave' && info['master-link-status'] === 'ok';
+      });
+    };
+    for (;;) {
+      const primaries = await Promise.all(ports.sentinels.map(askedPort));
+      const agreed = primaries[0] !== undefined && primaries.every((port) => port === primaries[0]);
+      if (agreed && (await Promise.all(ports.sentinels.map((port) => replicaUp(port).catch(() => false)))).every(Boolean)) return;
+      if (Date.now() > deadline) throw new Error(`the Sentinels did not settle on a primary with a linked replica within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  };
+
   return {
     url: `redis://127.0.0.1:${ports.primary}`,
+    settled,
     sentinels: ports.sentinels.map((port) => `127.0.0.1:${port}`),
     primaryPort,
     primaryOtherThan,
