@@ -65,8 +65,8 @@ export class SentinelPrimary {
   }
 
   /**
-   * Whether the Sentinels last said the primary has a replica that is up and linked: a write it
-   * does not acknowledge is then suspect (replica-ack.ts). True until they have said otherwise.
+   * Whether the Sentinels last said the primary has a replica that is up: a write it does not
+   * acknowledge is then suspect (replica-ack.ts). True until they have said otherwise.
    */
   replicaUp = true;
 
@@ -120,14 +120,15 @@ export class SentinelPrimary {
     return undefined;
   }
 
-  /** Whether a replica of the primary is up (not down, linked to the primary), as this Sentinel sees it. */
+  /**
+   * Whether a replica of the primary is up, as this Sentinel sees it: not down or disconnected.
+   * Not its `master-link-status`, which a Sentinel refreshes only every 10 s: a replica that is
+   * up but still syncing counts, and until it has caught up a write it does not acknowledge is a
+   * 503, the safe side.
+   */
   private async askReplicaUp(sentinel: RedisClient): Promise<boolean> {
     const replicas = (await sentinel.sendCommand(['SENTINEL', 'REPLICAS', this.options.masterName])) as string[][];
-    return replicas.some((fields) => {
-      const flags = fields[fields.indexOf('flags') + 1] ?? '';
-      const link = fields[fields.indexOf('master-link-status') + 1];
-      return !/down|disconnected/.test(flags) && link === 'ok';
-    });
+    return replicas.some((fields) => !/down|disconnected/.test(fields[fields.indexOf('flags') + 1] ?? 'down'));
   }
 
   /** Logs once per spell of trouble, not at every poll. */

@@ -16,8 +16,8 @@ export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
 /** At shutdown, how long close() may wait for replies still owed before the process exits anyway. */
 const CLOSE_TIMEOUT_MS = 1_000;
 
-/** A client for one Redis node, the same in single and Sentinel mode. */
-function redisClient(logger: Logger, options: Pick<RedisClientOptions, 'url' | 'password'> & { host?: string; port?: number }): RedisClient {
+/** A client for one Redis node, the same in single and Sentinel mode (and in the in-process tests). */
+export function redisClient(logger: Logger, options: Pick<RedisClientOptions, 'url' | 'password'> & { host?: string; port?: number }): RedisClient {
   const client = createClient({
     url: options.url,
     // undefined keeps a password given in REDIS_URL itself.

@@ -32,8 +32,9 @@ export interface RedisSentinel {
   /** Resolves once every Sentinel names a primary other than `port`; with its port. */
   primaryOtherThan(port: number, timeoutMs?: number): Promise<number>;
   /**
-   * Resolves once every Sentinel agrees on the primary and sees a replica of it that is up and
-   * linked (e.g. the old primary, resynced after a failover): another failover can then happen.
+   * Resolves once every Sentinel agrees on the primary and knows a replica of it that is up, and
+   * the primary says that replica has all its writes (e.g. the old primary, resynced after a
+   * failover): another failover can then happen without losing anything.
    */
   settled(timeoutMs?: number): Promise<void>;
   /** Freeze (SIGSTOP) the current primary, as single mode's pause. */
@@ -143,18 +144,21 @@ export async function startRedisSentinel(procs: Processes, dir: string, redisSer
 
   const settled = async (timeoutMs = FAILOVER_TIMEOUT_MS): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
-    const replicaUp = async (sentinelPort: number): Promise<boolean> => {
+    const replicaKnown = async (sentinelPort: number): Promise<boolean> => {
       const replicas = (await redisCommand(sentinelPort, ['SENTINEL', 'REPLICAS', SENTINEL_MASTER])) as string[][];
-      return replicas.some((fields) => {
-        const info = Object.fromEntries(fields.flatMap((value, j) => (j % 2 ? [] : [[value, fields[j + 1]]])));
-        return info.flags === 'slave' && info['master-link-status'] === 'ok';
-      });
+      return replicas.some((fields) => fields[fields.indexOf('flags') + 1] === 'slave');
     };
     for (;;) {
       const primaries = await Promise.all(ports.sentinels.map(askedPort));
-      const agreed = primaries[0] !== undefined && primaries.every((port) => port === primaries[0]);
-      if (agreed && (await Promise.all(ports.sentinels.map((port) => replicaUp(port).catch(() => false)))).every(Boolean)) return;
-      if (Date.now() > deadline) throw new Error(`the Sentinels did not settle on a primary with a linked replica within ${timeoutMs} ms`);
+      const primary = primaries[0];
+      if (primary !== undefined && primaries.every((port) => port === primary)) {
+        // The primary's own view of its replicas is current; the Sentinels' link status lags up to 10 s.
+        const role = (await redisCommand(primary, ['ROLE']).catch(() => [])) as [string, number, [string, string, string][]];
+        const [, offset, replicas] = role;
+        const caughtUp = role[0] === 'master' && replicas.some(([, , acked]) => Number(acked) >= offset);
+        if (caughtUp && (await Promise.all(ports.sentinels.map((port) => replicaKnown(port).catch(() => false)))).every(Boolean)) return;
+      }
+      if (Date.now() > deadline) throw new Error(`the Sentinels did not settle on a primary with a replica in sync within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   };
