@@ -65,8 +65,8 @@ export class SentinelPrimary {
   }
 
   /**
-   * Whether the Sentinels last said the primary has a replica that is up: a write it does not
-   * acknowledge is then suspect (replica-ack.ts). True until they have said otherwise.
+   * Whether the Sentinels last said the primary has a replica that is up and linked: a write it
+   * does not acknowledge is then suspect (replica-ack.ts). True until they have said otherwise.
    */
   replicaUp = true;
 
@@ -121,14 +121,18 @@ export class SentinelPrimary {
   }
 
   /**
-   * Whether a replica of the primary is up, as this Sentinel sees it: not down or disconnected.
-   * Not its `master-link-status`, which a Sentinel refreshes only every 10 s: a replica that is
-   * up but still syncing counts, and until it has caught up a write it does not acknowledge is a
-   * 503, the safe side.
+   * Whether a replica of the primary is up and linked to it, as this Sentinel sees it. Sentinels
+   * refresh a replica's link status every 10 s (every second during a failover), so after a
+   * failover the old primary counts only once they have seen it resynced: until then writes are
+   * answered unreplicated rather than refused (README, Scaling out). Counting it from its flags
+   * alone would refuse every sign-in for those seconds, while it still runs as a primary of its own.
    */
   private async askReplicaUp(sentinel: RedisClient): Promise<boolean> {
     const replicas = (await sentinel.sendCommand(['SENTINEL', 'REPLICAS', this.options.masterName])) as string[][];
-    return replicas.some((fields) => !/down|disconnected/.test(fields[fields.indexOf('flags') + 1] ?? 'down'));
+    return replicas.some((fields) => {
+      const flags = fields[fields.indexOf('flags') + 1] ?? 'down';
+      return !/down|disconnected/.test(flags) && fields[fields.indexOf('master-link-status') + 1] === 'ok';
+    });
   }
 
   /** Logs once per spell of trouble, not at every poll. */
