@@ -131,6 +131,7 @@ request() {
 register() {
   local email
   email="smoke-$(date +%s)-$RANDOM@example.com"
+  echo "$email" >"$workdir/email" # register runs in $(...): the file outlives the subshell
   request POST /api/auth/register \
     "{\"email\":\"$email\",\"password\":\"smoke test passphrase\",\"displayName\":\"Smoke Test\"}"
 }
@@ -255,6 +256,35 @@ fi
 step "A signed-in user stays signed in across restarts"
 expect_http "POST /api/auth/register" 201 "$(register)"
 expect_http "GET /api/profile with the session cookie" 200 "$(request GET /api/profile)"
+
+step "Mail through the compose network, read in MailDev's inbox"
+# wait_mail SUBJECT: until the inbox holds a mail to the registered user with that subject line
+# start; prints the mail's text. Polls, since the app only queues mail and a worker sends it.
+wait_mail() {
+  local deadline=$((SECONDS + 30)) to
+  to=$(cat "$workdir/email")
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if curl --silent --max-time 5 --output "$workdir/inbox" http://127.0.0.1:1080/email &&
+      node -e '
+        const [file, to, subject] = process.argv.slice(1);
+        const mail = JSON.parse(require("node:fs").readFileSync(file, "utf8"))
+          .find((m) => m.to.some((t) => t.address === to) && m.subject.startsWith(subject));
+        if (!mail) process.exit(1);
+        process.stdout.write(mail.text);
+      ' "$workdir/inbox" "$to" "$1"; then
+      return 0
+    fi
+    sleep 1
+  done
+  return 1
+}
+if wait_mail "Confirm" >/dev/null; then pass "the verification mail of the registration reached the inbox (http://127.0.0.1:1080)"; else fail "no mail to the registered user in the inbox within 30 s"; fi
+expect_http "POST /api/auth/password-reset" 202 "$(request POST /api/auth/password-reset "{\"email\":\"$(cat "$workdir/email")\"}")"
+if wait_mail "Reset" | grep -q "$BASE_URL/reset-password?token="; then
+  pass "the reset mail arrived with a link to $BASE_URL/reset-password"
+else
+  fail "no reset mail with a $BASE_URL/reset-password link in the inbox within 30 s"
+fi
 
 docker compose restart app || abort "docker compose restart app failed"
 wait_healthy 60 app nginx || fail "app not healthy again after restart"

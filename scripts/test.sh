@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one test command (`npm test`). On a fresh Debian-like machine with Node installed it
 # installs what the tests need (npm packages; postgresql, redis-server, nginx, chromium when root),
-# then runs lint, typecheck, unit, e2e (through nginx over TLS against throwaway Postgres and
-# Redis) and browser tests. Every e2e/browser spec starts and removes its own stack.
+# then runs lint, typecheck, unit, in-process (the app in the test process on throwaway Postgres
+# and Redis), e2e (through nginx over TLS) and browser tests. Every e2e/browser spec starts and
+# removes its own stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +35,9 @@ jest() { # project
 
 step "unit tests"
 jest unit
+
+step "in-process tests (the app in the test process, on throwaway Postgres and Redis)"
+jest integration
 
 step "build"
 npm run --silent build

@@ -11,7 +11,7 @@ import type { AppConfig } from './config/config.schema.js';
 import { configureViews } from './pages/views.js';
 import { SessionAuthenticator } from './session/session-auth.js';
 
-/** Bodies larger than this get a JSON 413 (SPEC §2). */
+/** Bodies larger than this get a JSON 413 (README, How a request flows). */
 export const BODY_LIMIT = '16kb';
 
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {

@@ -1,11 +1,10 @@
-import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Public } from '../common/public.decorator.js';
-import { toUserJson, type User, type UserJson } from '../users/user.entity.js';
+import { toUserJson, type UserJson } from '../users/user.entity.js';
 import { AuthService } from './auth.service.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
-import { LocalAuthGuard } from './local-auth.guard.js';
 
 @Controller('api/auth')
 export class AuthController {
@@ -18,11 +17,10 @@ export class AuthController {
   }
 
   @Public()
-  @UseGuards(LocalAuthGuard)
   @Post('login')
   @HttpCode(200)
   async login(@Body() dto: LoginDto, @Req() req: Request): Promise<UserJson> {
-    return toUserJson(await this.auth.login(req, req.user as User, dto.rememberMe ?? false));
+    return toUserJson(await this.auth.signIn(req, dto.email, dto.password, dto.rememberMe ?? false));
   }
 
   @Public()

@@ -5,14 +5,13 @@ import { SessionModule } from '../session/session.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
-import { LocalStrategy } from './local.strategy.js';
 import { CredentialThrottle } from './credential-throttle.js';
 import { PasswordService } from './password.service.js';
 
 @Module({
   imports: [PassportModule, UsersModule, SessionModule, MailModule],
   controllers: [AuthController],
-  providers: [AuthService, PasswordService, LocalStrategy, CredentialThrottle],
+  providers: [AuthService, PasswordService, CredentialThrottle],
   exports: [AuthService, PasswordService, CredentialThrottle],
 })
 export class AuthModule {}

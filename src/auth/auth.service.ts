@@ -66,12 +66,13 @@ export class AuthService {
   }
 
   /**
-   * The sign-in credential check, for the API (LocalStrategy) and the login page alike: under the
+   * The one sign-in, for the API and the login page alike: the credential check under the
    * brute-force limits (429 when the email is locked for this client, or the client is; see
-   * CredentialThrottle).
+   * CredentialThrottle), then a fresh session.
    */
-  authenticate(email: string, password: string, ip: string | undefined): Promise<User> {
-    return this.throttle.login(email, ip, () => this.verifyCredentials(email, password));
+  async signIn(req: Request, email: string, password: string, rememberMe: boolean): Promise<User> {
+    const user = await this.throttle.login(email, req.ip, () => this.verifyCredentials(email, password));
+    return this.login(req, user, rememberMe);
   }
 
   /**
@@ -88,6 +89,7 @@ export class AuthService {
     return user;
   }
 
+  /** Starts a session for a user whose credential was just proven (a sign-in, a password reset). */
   async login(req: Request, user: User, rememberMe: boolean): Promise<User> {
     await this.sessions.start(req, user, rememberMe);
     return this.users.recordLogin(user);

@@ -5,7 +5,7 @@ import { cookieNameProblems, defaultCookieName, type SessionCookieConfig } from 
 import { resolveSecretFiles } from './secret-files.js';
 
 /**
- * The whole environment contract (SPEC §3) in one place. Every message names the variable and
+ * The whole environment contract (README, Configuration) in one place. Every message names the variable and
  * says what is wrong with it, but never echoes the value: a mistyped secret must not end up in a
  * deployment log.
  */

@@ -1,5 +1,5 @@
 /**
- * The doctor's output (SPEC section 6): one line per check, `PASS|WARN|FAIL <CODE> <what> — <fix>`,
+ * The doctor's output (README, Troubleshooting): one line per check, `PASS|WARN|FAIL <CODE> <what> — <fix>`,
  * then a summary line; or the same as JSON. Codes are stable: the README's troubleshooting
  * section lists each one, so a line can be looked up there.
  */

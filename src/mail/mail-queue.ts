@@ -59,8 +59,10 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     await this.boss.start();
     const options = { ...MAIL_RETRY, expireInSeconds: 60, retentionMinutes: 24 * 60 };
-    await this.boss.createQueue(QUEUE, { name: QUEUE, ...options });
-    await this.boss.updateQueue(QUEUE, { name: QUEUE, ...options }); // a changed policy applies to an existing queue
+    await retryOnDeadlock(async () => {
+      await this.boss.createQueue(QUEUE, { name: QUEUE, ...options });
+      await this.boss.updateQueue(QUEUE, { name: QUEUE, ...options }); // a changed policy applies to an existing queue
+    });
   }
 
   async enqueue(job: MailJob): Promise<void> {
@@ -116,5 +118,21 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
     this.wake?.();
     await Promise.race([this.loop, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WAIT_MS).unref())]);
     await this.boss.stop({ graceful: true, timeout: 1_000, wait: true });
+  }
+}
+
+/**
+ * Two app instances starting together on a new database both create the queue (a table of its
+ * own), and Postgres may pick one of them as a deadlock victim (SQLSTATE 40P01): the other has
+ * created it by then, so trying again finds it there.
+ */
+async function retryOnDeadlock(work: () => Promise<void>, attempts = 5): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200));
+    }
   }
 }

@@ -3,7 +3,7 @@ import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { TooManyRequestsException } from '../common/too-many-requests.exception.js';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
 
-// The mail limits of SPEC §5, in one place (the password-check limits are in auth/credential-throttle.ts).
+// The mail limits (README, Account recovery), in one place (the password-check limits are in auth/credential-throttle.ts).
 /** Mails one email address may be sent per window: reset links and verification links together. */
 export const MAILS_PER_EMAIL = 5;
 /** Mail requests (reset, resend) one client address may make per window, whatever the emails. */

@@ -15,26 +15,26 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AuthService } from '../auth/auth.service.js';
-import { Public } from '../common/public.decorator.js';
 import { ChangePasswordDto } from '../profile/dto/change-password.dto.js';
 import { UpdateProfileDto } from '../profile/dto/update-profile.dto.js';
 import { ProfileService } from '../profile/profile.service.js';
 import { EmailVerificationService } from '../recovery/email-verification.service.js';
+import { CurrentSession, type SignedIn } from '../session/current-session.js';
 import { SessionService } from '../session/session.service.js';
 import { CsrfGuard } from './csrf.guard.js';
 import { FormErrorsInterceptor, FormView } from './form-errors.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
-import { SignedInGuard } from './signed-in.guard.js';
+import { PageUserGuard } from './page-user.guard.js';
 import { noticeText, sessionRows } from './view-models.js';
 
 /**
- * The signed-in pages. @Public to the global SessionGuard because SignedInGuard takes its place:
- * a browser without a live session is redirected to /login rather than given a 401 JSON body.
- * The guard order matters: an ended session goes to /login before its form token is looked at.
+ * The signed-in pages, protected by the global SessionGuard like every route that is not
+ * @Public(). Its refusals go through PageExceptionFilter, which sends the browser to /login
+ * instead of a 401 JSON body. Guards run global first: an ended session goes to /login before
+ * its form token is looked at.
  */
-@Public()
 @Controller()
-@UseGuards(SignedInGuard, CsrfGuard)
+@UseGuards(PageUserGuard, CsrfGuard)
 @UseInterceptors(FormErrorsInterceptor)
 @UseFilters(PageExceptionFilter)
 export class AccountPagesController {
@@ -48,15 +48,15 @@ export class AccountPagesController {
   @Get('profile')
   @Render('profile')
   profilePage(@Res({ passthrough: true }) res: Response, @Query('notice') notice?: string) {
-    // SignedInGuard loaded the user into res.locals.
+    // PageUserGuard loaded the user into res.locals.
     return { notice: noticeText(notice), values: { displayName: res.locals.user.displayName } };
   }
 
   @Post('profile')
   @FormView('profile')
   @Redirect('/profile?notice=profile-saved', 303)
-  async rename(@Req() req: Request, @Body() form: UpdateProfileDto): Promise<void> {
-    await this.profile.rename(req.user!.id, form.displayName);
+  async rename(@CurrentSession() me: SignedIn, @Body() form: UpdateProfileDto): Promise<void> {
+    await this.profile.rename(me.userId, form.displayName);
   }
 
   @Get('password')
@@ -74,28 +74,28 @@ export class AccountPagesController {
 
   @Post('verify-email/resend')
   @Redirect('/profile?notice=verification-sent', 303)
-  async resendVerification(@Req() req: Request): Promise<void> {
-    await this.verification.resend(req.user!.id, req.ip);
+  async resendVerification(@CurrentSession() me: SignedIn, @Req() req: Request): Promise<void> {
+    await this.verification.resend(me.userId, req.ip);
   }
 
   @Get('sessions')
   @Render('sessions')
-  async sessionsPage(@Req() req: Request, @Query('notice') notice?: string) {
-    const rows = sessionRows(await this.sessions.list(req.user!.id, req.sessionID));
+  async sessionsPage(@CurrentSession() me: SignedIn, @Query('notice') notice?: string) {
+    const rows = sessionRows(await this.sessions.list(me.userId, me.sessionId));
     return { notice: noticeText(notice), sessions: rows, hasOthers: rows.some((row) => !row.current) };
   }
 
   @Post('sessions/revoke-others')
   @Redirect('/sessions?notice=others-revoked', 303)
-  async revokeOthers(@Req() req: Request): Promise<void> {
-    await this.sessions.revokeOthers(req.user!.id, req.sessionID);
+  async revokeOthers(@CurrentSession() me: SignedIn): Promise<void> {
+    await this.sessions.revokeOthers(me.userId, me.sessionId);
   }
 
   @Post('sessions/:id/revoke')
   @Redirect('/sessions', 303)
-  async revoke(@Req() req: Request, @Param('id') id: string): Promise<{ url: string }> {
+  async revoke(@CurrentSession() me: SignedIn, @Param('id') id: string): Promise<{ url: string }> {
     // Not one of the user's (or already gone): the list the user lands on shows the truth.
-    const revoked = await this.sessions.revoke(req.user!.id, id);
+    const revoked = await this.sessions.revoke(me.userId, id);
     return { url: revoked ? '/sessions?notice=session-revoked' : '/sessions' };
   }
 

@@ -36,9 +36,8 @@ export class AuthPagesController {
   @FormView('login')
   @Redirect('/profile', 303)
   async login(@Req() req: Request, @Body() form: LoginFormDto): Promise<void> {
-    // The API's own credential check, brute-force limits included.
-    const user = await this.auth.authenticate(form.email, form.password, req.ip);
-    await this.auth.login(req, user, form.rememberMe ?? false);
+    // The API's own sign-in, brute-force limits included.
+    await this.auth.signIn(req, form.email, form.password, form.rememberMe ?? false);
   }
 
   @Get('register')

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Put, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { CurrentSession, type SignedIn } from '../session/current-session.js';
 import { toUserJson, type UserJson } from '../users/user.entity.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { DeleteAccountDto } from './dto/delete-account.dto.js';
@@ -11,13 +12,13 @@ export class ProfileController {
   constructor(private readonly profile: ProfileService) {}
 
   @Get()
-  async get(@Req() req: Request): Promise<UserJson> {
-    return toUserJson(await this.profile.get(req.user!.id));
+  async get(@CurrentSession() me: SignedIn): Promise<UserJson> {
+    return toUserJson(await this.profile.get(me.userId));
   }
 
   @Patch()
-  async update(@Req() req: Request, @Body() dto: UpdateProfileDto): Promise<UserJson> {
-    return toUserJson(await this.profile.rename(req.user!.id, dto.displayName));
+  async update(@CurrentSession() me: SignedIn, @Body() dto: UpdateProfileDto): Promise<UserJson> {
+    return toUserJson(await this.profile.rename(me.userId, dto.displayName));
   }
 
   @Put('password')

@@ -2,6 +2,7 @@ import { ForbiddenException, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { CredentialThrottle } from '../auth/credential-throttle.js';
 import { PasswordService } from '../auth/password.service.js';
+import { signedIn } from '../session/current-session.js';
 import { NotAuthenticatedException } from '../session/session.exceptions.js';
 import { SessionService } from '../session/session.service.js';
 import type { User } from '../users/user.entity.js';
@@ -68,7 +69,7 @@ export class ProfileService {
 
   /** The signed-in user, once their current password checks out (403 otherwise; 429 when throttled). */
   private verifyCurrentPassword(req: Request, password: string): Promise<User> {
-    const userId = req.user!.id;
+    const { userId } = signedIn(req);
     return this.throttle.passwordCheck(userId, req.ip, async () => {
       const user = await this.get(userId);
       if (!(await this.passwords.verify(user.passwordHash, password))) throw new ForbiddenException(WRONG_PASSWORD);

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { Public } from '../common/public.decorator.js';
+import { CurrentSession, type SignedIn } from '../session/current-session.js';
 import { PasswordResetConfirmDto } from './dto/password-reset-confirm.dto.js';
 import { PasswordResetRequestDto } from './dto/password-reset-request.dto.js';
 import { VerifyEmailDto } from './dto/verify-email.dto.js';
@@ -38,8 +39,8 @@ export class RecoveryController {
 
   @Post('verify-email/resend')
   @HttpCode(202)
-  async resend(@Req() req: Request): Promise<{ message: string }> {
-    await this.verification.resend(req.user!.id, req.ip);
+  async resend(@CurrentSession() me: SignedIn, @Req() req: Request): Promise<{ message: string }> {
+    await this.verification.resend(me.userId, req.ip);
     return { message: VERIFICATION_SENT };
   }
 }

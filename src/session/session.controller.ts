@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, HttpCode, NotFoundException, Param, Req } from '@nestjs/common';
 import type { Request } from 'express';
+import { CurrentSession, type SignedIn } from './current-session.js';
 import { type CurrentSessionView, type SessionListItem, SessionService } from './session.service.js';
 
 @Controller('api')
@@ -13,19 +14,19 @@ export class SessionController {
   }
 
   @Get('sessions')
-  list(@Req() req: Request): Promise<SessionListItem[]> {
-    return this.sessions.list(req.user!.id, req.sessionID);
+  list(@CurrentSession() me: SignedIn): Promise<SessionListItem[]> {
+    return this.sessions.list(me.userId, me.sessionId);
   }
 
   @Delete('sessions/:id')
   @HttpCode(204)
-  async revoke(@Req() req: Request, @Param('id') id: string): Promise<void> {
-    if (!(await this.sessions.revoke(req.user!.id, id))) throw new NotFoundException('Session not found');
+  async revoke(@CurrentSession() me: SignedIn, @Param('id') id: string): Promise<void> {
+    if (!(await this.sessions.revoke(me.userId, id))) throw new NotFoundException('Session not found');
   }
 
   @Delete('sessions')
   @HttpCode(204)
-  async revokeOthers(@Req() req: Request): Promise<void> {
-    await this.sessions.revokeOthers(req.user!.id, req.sessionID);
+  async revokeOthers(@CurrentSession() me: SignedIn): Promise<void> {
+    await this.sessions.revokeOthers(me.userId, me.sessionId);
   }
 }

@@ -10,7 +10,7 @@ import { pacer } from '../support/pace.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /**
- * SPEC §2–§5 account recovery, end to end: requests through nginx, mail through a real SMTP server
+ * Account recovery (README), end to end: requests through nginx, mail through a real SMTP server
  * (MailDev), links read from its inbox API and followed. Short link lifetimes, so that expiry is
  * seen without waiting half an hour.
  */
@@ -251,7 +251,7 @@ describeNative('no account enumeration', () => {
   });
 });
 
-describeNative('mail limits (SPEC §5)', () => {
+describeNative('mail limits', () => {
   function expectThrottled(res: Response, message: string): void {
     expect([res.status, res.json()]).toEqual([429, { statusCode: 429, error: 'Too Many Requests', message }]);
     const retryAfter = Number(res.headers['retry-after']);

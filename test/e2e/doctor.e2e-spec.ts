@@ -150,7 +150,7 @@ describeNative('npm run doctor', () => {
 
     it("passes the stack's own configuration (config mode)", async () => {
       const run = await doctor([], target.stack!.appEnv);
-      expect(codes(run)).toEqual(range(1, 8).map((n) => `PASS GH-C00${n}`));
+      expect(codes(run)).toEqual(range(1, 9).map((n) => `PASS GH-C00${n}`));
       expect(run.code).toBe(0);
       expect(run.stdout).not.toContain(target.stack!.appEnv.SESSION_SECRET);
     });

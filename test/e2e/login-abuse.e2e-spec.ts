@@ -7,7 +7,7 @@ import { paceRateLimited } from '../support/pace.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /**
- * SPEC §5 login throttling and §2's "same body and similar time whether the email exists or not".
+ * Login throttling (README, When things go wrong) and "the same body in similar time whether the email exists or not".
  * Two app instances behind nginx's round robin: consecutive attempts alternate between them, so
  * a lock after the 10th failure proves the counters are shared (in Redis), not per process.
  */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { Client, newUser } from '../support/client.js';
 import { request } from '../support/http.js';
@@ -50,6 +51,11 @@ describeNative('TRUST_PROXY set to nginx only', () => {
     const res = await c.post('/api/auth/register', newUser());
     expect(res.status).toBe(201);
     expect(res.setCookies[0]).toMatch(/^__Host-sid=s%3A.+; Secure/);
+    // The warning would be written while the register request is answered; a request logged after
+    // it shows the app's output has been read that far, so its absence is not just a late line.
+    const after = `after-${randomUUID()}`;
+    expect((await c.get('/readyz', { 'x-request-id': after })).status).toBe(200);
+    await until(() => target.stack!.appLogs().includes(after));
     expect(target.stack!.appLogs()).not.toContain('Session cookie NOT sent');
   });
 
@@ -71,3 +77,12 @@ describeNative('TRUST_PROXY set to nginx only', () => {
     expect(direct.headers['set-cookie']).toBeUndefined();
   });
 });
+
+/** Polls `check` until it is true, for at most 5 s. */
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('not seen in the app logs within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -3,6 +3,7 @@
  * requests in flight finish and exits 0 in time; restarting an instance under load loses no GET
  * or other idempotent request; and nginx never sends a POST that reached one instance to another.
  */
+import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -71,6 +72,9 @@ describeNative('graceful shutdown and restarts (native stack: two app instances)
         'content-length': Buffer.byteLength(body),
         origin: stack.baseUrl,
         'x-forwarded-proto': 'https', // as nginx says it; the app trusts 127.0.0.1
+        // Node's server answers "100 Continue" once it has parsed the headers: the sign that the
+        // app holds this request, with no guessing how long that takes.
+        expect: '100-continue',
       },
     });
     const answered = new Promise<{ status: number; connection?: string; body: string }>((resolve, reject) => {
@@ -82,13 +86,14 @@ describeNative('graceful shutdown and restarts (native stack: two app instances)
         res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: text }));
       });
     });
+    login.flushHeaders();
+    await once(login, 'continue');
     login.write(body.slice(0, half));
-    await sleep(300); // the app has read the headers and waits for the body
 
     const t0 = performance.now();
     const exited = stack.stopApp(0, 'SIGTERM');
     expect(await refusesConnections(stack.appUrls[0])).toBe(true);
-    await sleep(500); // still waiting for the rest of the body: the app must wait too
+    await sleep(500); // the body still incomplete half a second into the shutdown: the app must wait for it
     login.end(body.slice(half));
 
     const res = await answered;
@@ -133,8 +138,10 @@ describeNative('graceful shutdown and restarts (native stack: two app instances)
     };
     const workers = Array.from({ length: 4 }, worker);
 
-    await sleep(1_000);
-    expect(logs[0].join('\n')).toContain('load-'); // instance 0 is serving the load
+    // Instance 0 is serving the load before it is stopped.
+    const serving = Date.now() + 5_000;
+    while (!logs[0].some((line) => line.includes('load-')) && Date.now() < serving) await sleep(50);
+    expect(logs[0].join('\n')).toContain('load-');
     expect(await stack.stopApp(0)).toBe(0);
     await sleep(500);
     await stack.startApp(0);

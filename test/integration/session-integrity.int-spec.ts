@@ -194,3 +194,17 @@ describe('sessions per user (SESSION_MAX_PER_USER=3)', () => {
     expect((await fourth.get('/api/sessions')).json<unknown[]>()).toHaveLength(3);
   });
 });
+
+describe('fail closed', () => {
+  it('a signed-in session record without its clock is treated as expired, and removed', async () => {
+    const { client } = await register();
+    const key = await sessionKey(client);
+    const record = JSON.parse((await redis.get(key))!) as Record<string, unknown>;
+    delete record.clock;
+    await redis.set(key, JSON.stringify(record), { KEEPTTL: true });
+
+    const res = await client.get('/api/session');
+    expect([res.status, res.json()]).toEqual([401, SESSION_EXPIRED]);
+    expect(await redis.exists(key)).toBe(0);
+  });
+});

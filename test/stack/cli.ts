@@ -2,7 +2,7 @@
  * `npm run stack`: the compose topology from this machine's binaries (see stack.ts), until
  * Ctrl-C. Prints one `<part>: <url>` line per part, then `Ready: <url>`, on stdout; the app
  * instances' logs go to stderr. Every variable not starting with STACK_ reaches the app, so the
- * app's own configuration (SPEC section 3) can be set as usual, and wins over the stack's defaults.
+ * app's own configuration (README, Configuration) can be set as usual, and wins over the stack's defaults.
  */
 import { startStack, type Stack, type StackOptions } from './stack.js';
 
