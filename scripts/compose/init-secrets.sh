@@ -9,7 +9,8 @@
 #   app_db_password     the `gatehouse` role the app and the migrations use (not a superuser)
 #   database_url        postgres://gatehouse:<app_db_password>@postgres:5432/gatehouse
 #   redis_password      Redis `requirepass` (the app's REDIS_PASSWORD_FILE)
-#   redis.conf          `requirepass ...`, the config file redis-server starts with
+#   redis.conf          `requirepass ...` and `masterauth ...` (the same password, for a node that
+#                       a failover makes a replica: the `ha` profile), the file redis-server starts with
 #
 # Existing files are kept: a second `up` must find the users and sessions it left, and Postgres
 # only takes its passwords when it creates its data volume. `docker compose down -v` deletes the
@@ -42,5 +43,6 @@ write postgres_password "$(random)"
 write app_db_password "$(random)"
 write redis_password "$(random)"
 write database_url "postgres://gatehouse:$(cat "$dir/app_db_password")@postgres:5432/gatehouse"
-write redis.conf "requirepass $(cat "$dir/redis_password")"
+write redis.conf "requirepass $(cat "$dir/redis_password")
+masterauth $(cat "$dir/redis_password")"
 echo "secrets ready in $dir"

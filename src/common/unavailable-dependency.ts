@@ -9,6 +9,7 @@ import {
   SocketTimeoutError,
   TimeoutError,
 } from 'redis';
+import { ReplicaTimeoutError } from '../redis/replica-ack.js';
 
 /**
  * Tells an outage of a backing service apart from a bug, so the exception filter can answer 503
@@ -38,10 +39,15 @@ const REDIS_CONNECTION_ERRORS = [
   SocketClosedUnexpectedlyError,
   SocketTimeoutError,
   TimeoutError,
+  ReplicaTimeoutError,
 ];
 
-/** Replies of a Redis that is up but cannot serve: loading its data after a restart, busy, or full (maxmemory with noeviction). */
-const REDIS_NOT_SERVING_REPLY = /^(LOADING|BUSY|MASTERDOWN|OOM)\b/;
+/**
+ * Replies of a Redis that is up but cannot serve: loading its data after a restart, busy, full
+ * (maxmemory with noeviction), or a primary turned replica by a failover before the app switched
+ * to the new one (READONLY to a write, WAIT's refusal on a replica: README, Scaling out).
+ */
+const REDIS_NOT_SERVING_REPLY = /^(LOADING|BUSY|MASTERDOWN|OOM|READONLY|NOREPLICAS)\b|^ERR WAIT cannot be used with replica/;
 
 /**
  * The pg driver passes on the socket's own error when it cannot reach the server. node-redis never

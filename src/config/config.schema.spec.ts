@@ -30,6 +30,8 @@ describe('parseConfig', () => {
         databaseUrl: base.DATABASE_URL,
         redisUrl: base.REDIS_URL,
         redisPassword: undefined,
+        redisSentinels: undefined,
+        redisSentinelMaster: 'gatehouse',
         trustProxy: false,
         publicOrigin: undefined,
         passwordMinLength: 12,
@@ -106,6 +108,11 @@ describe('parseConfig', () => {
     [{ DATABASE_URL: '' }, 'DATABASE_URL: is required'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL: must be a postgres:// URL'],
     [{ REDIS_URL: 'http://x' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
+    [{ REDIS_URL: '' }, 'REDIS_URL: is required (unless REDIS_SENTINELS is set)'],
+    [{ REDIS_SENTINELS: 'sentinel-1' }, 'REDIS_SENTINELS: must be a comma list of host:port'],
+    [{ REDIS_SENTINELS: 'a:26379,,b:26379' }, 'REDIS_SENTINELS: must be a comma list of host:port'],
+    [{ REDIS_SENTINELS: 'a:70000' }, 'REDIS_SENTINELS: must be a comma list of host:port'],
+    [{ REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_MASTER: 'my master' }, 'REDIS_SENTINEL_MASTER: must be a name of letters, digits, dots, dashes or underscores'],
     [{ PORT: '70000' }, 'PORT: must be a whole number from 1 to 65535'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV: must be development, production or test'],
     [{ SESSION_COOKIE_SECURE: 'yes' }, 'SESSION_COOKIE_SECURE: must be true or false'],
@@ -152,6 +159,19 @@ describe('parseConfig', () => {
       'SESSION_COOKIE_SECURE: must be true in production (the app is served over HTTPS)',
       'PUBLIC_ORIGIN: is required in production (used to refuse cross-site requests)',
     ]);
+  });
+
+  it('takes the Sentinels instead of REDIS_URL', () => {
+    const result = parseConfig({ ...base, REDIS_URL: '', REDIS_SENTINELS: 'sentinel-1:26379, 10.0.0.2:26380,[::1]:26381', REDIS_SENTINEL_MASTER: 'sessions' });
+    expect(result.ok && result.config).toMatchObject({
+      redisUrl: undefined,
+      redisSentinels: [
+        { host: 'sentinel-1', port: 26379 },
+        { host: '10.0.0.2', port: 26380 },
+        { host: '::1', port: 26381 },
+      ],
+      redisSentinelMaster: 'sessions',
+    });
   });
 
   it('reports every missing variable on its own line and never echoes a value', () => {

@@ -35,6 +35,16 @@ const integer = (fallback: number, min: number, max: number) =>
       error: `must be a whole number from ${min} to ${max}`,
     });
 
+/** `host:port,host:port` (IPv6 hosts in brackets); null when any entry is not that. */
+function parseNodes(value: string): RedisNode[] | null {
+  const nodes = value.split(',').map((entry) => {
+    const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(entry.trim());
+    const port = Number(match?.[2]);
+    return match && port >= 1 && port <= 65535 ? { host: match[1].replace(/^\[|\]$/g, ''), port } : null;
+  });
+  return nodes.every((node) => node !== null) ? nodes : null;
+}
+
 function parseTrustProxy(value: string | undefined): false | number | string[] | undefined {
   if (value === undefined || value === 'false') return false;
   if (/^\d+$/.test(value)) return Number(value);
@@ -60,10 +70,18 @@ const envSchema = z.object({
   DATABASE_URL: required.refine((v) => /^postgres(ql)?:\/\/./.test(v), {
     error: 'must be a postgres:// URL',
   }),
-  REDIS_URL: required.refine((v) => /^rediss?:\/\/./.test(v), {
+  // Required unless REDIS_SENTINELS is set: checked below, where both are known.
+  REDIS_URL: optional.refine((v) => v === undefined || /^rediss?:\/\/./.test(v), {
     error: 'must be a redis:// or rediss:// URL',
   }),
   REDIS_PASSWORD: optional,
+  REDIS_SENTINELS: optional
+    .transform((v) => (v === undefined ? undefined : parseNodes(v)))
+    .refine((v) => v !== null, { error: 'must be a comma list of host:port' })
+    .transform((v) => v ?? undefined),
+  REDIS_SENTINEL_MASTER: optional
+    .transform((v) => v ?? 'gatehouse')
+    .refine((v) => /^[A-Za-z0-9._-]+$/.test(v), { error: 'must be a name of letters, digits, dots, dashes or underscores' }),
   SESSION_SECRET: required
     .transform((v) => v.split(',').map((s) => s.trim()))
     .refine((list) => list.every((s) => s.length > 0), { error: 'has an empty entry' }),
@@ -119,14 +137,24 @@ function isOrigin(value: string): boolean {
 
 export type { SameSite, SessionCookieConfig } from '../session/session-cookie.js';
 
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
 export interface AppConfig {
   nodeEnv: (typeof NODE_ENVS)[number];
   port: number;
   host: string;
   databaseUrl: string;
-  redisUrl: string;
+  /** Unset when the primary is found through Sentinels (redisSentinels). */
+  redisUrl: string | undefined;
   /** Given apart from REDIS_URL so that it can come from a file (REDIS_PASSWORD_FILE). */
   redisPassword: string | undefined;
+  /** REDIS_SENTINELS: when set, the app asks these for the primary and follows failovers. */
+  redisSentinels: RedisNode[] | undefined;
+  /** The Sentinels' name for the primary. */
+  redisSentinelMaster: string;
   trustProxy: false | number | string[];
   publicOrigin: string | undefined;
   passwordMinLength: number;
@@ -164,10 +192,16 @@ export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; proble
 export function parseConfig(rawEnv: Record<string, string | undefined>): ConfigResult {
   const { env, problems: fileProblems } = resolveSecretFiles(rawEnv);
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success || fileProblems.length) {
+  // Depends on two variables, so it is checked here rather than in the schema; reported with the others.
+  const redisProblems = env.REDIS_URL?.trim() || env.REDIS_SENTINELS?.trim() ? [] : ['REDIS_URL: is required (unless REDIS_SENTINELS is set)'];
+  if (!parsed.success || fileProblems.length || redisProblems.length) {
     return {
       ok: false,
-      problems: [...fileProblems, ...(parsed.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) ?? [])],
+      problems: [
+        ...fileProblems,
+        ...(parsed.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) ?? []),
+        ...redisProblems,
+      ],
     };
   }
   const e = parsed.data;
@@ -206,6 +240,8 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): ConfigR
       databaseUrl: e.DATABASE_URL,
       redisUrl: e.REDIS_URL,
       redisPassword: e.REDIS_PASSWORD,
+      redisSentinels: e.REDIS_SENTINELS,
+      redisSentinelMaster: e.REDIS_SENTINEL_MASTER,
       trustProxy: e.TRUST_PROXY as AppConfig['trustProxy'],
       publicOrigin: e.PUBLIC_ORIGIN,
       passwordMinLength: e.PASSWORD_MIN_LENGTH,

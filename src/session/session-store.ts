@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import type { Session, SessionData } from 'express-session';
 import { ClientOfflineError } from 'redis';
 import type { RedisClient } from '../redis/redis.module.js';
+import type { ReplicaAck } from '../redis/replica-ack.js';
 import { RedisScript } from '../redis/redis-script.js';
 import './session.types.js';
 
@@ -73,6 +74,13 @@ export interface SessionStoreOptions {
   credentialOf(userId: string): Promise<number | null>;
   /** How long a cached credential stamp lives: as long as the longest session may. */
   credentialTtlMs: number;
+  /**
+   * With Sentinels: waits for the replica after a new session, a revocation and a password change,
+   * so that a failover can neither lose a sign-in that was answered nor bring back a revoked
+   * session. Never after a read or the write-back of a loaded session (the authenticated request
+   * stays one round trip).
+   */
+  replicaAck?: ReplicaAck;
 }
 
 /**
@@ -163,12 +171,14 @@ export class SessionStore extends RedisStore {
     }
     const written = await SET_SCRIPT.run(this.redis, keys, args);
     if (written === 0 && mode === 'NX') throw new Error('session id collision'); // 192 random bits: never
+    if (mode === 'NX') await this.options.replicaAck?.wait();
     this.stored.add(session);
   }
 
   override async destroy(sid: string, cb?: (err?: unknown) => void): Promise<void> {
     try {
       await DESTROY_SCRIPT.run(this.redis, [SESSION_KEY_PREFIX + sid], [INDEX_KEY_PREFIX, sid]);
+      await this.options.replicaAck?.wait();
       cb?.();
     } catch (error) {
       cb?.(error);
@@ -198,6 +208,7 @@ export class SessionStore extends RedisStore {
       .del(sessionIds.map((id) => SESSION_KEY_PREFIX + id))
       .zRem(INDEX_KEY_PREFIX + userId, sessionIds)
       .exec();
+    await this.options.replicaAck?.wait();
   }
 
   // --- the credential stamp -----------------------------------------------------------------
@@ -209,11 +220,13 @@ export class SessionStore extends RedisStore {
    */
   async credentialChanging(userId: string): Promise<void> {
     await this.redis.set(CREDENTIAL_KEY_PREFIX + userId, CREDENTIAL_CHANGING, { expiration: { type: 'PX', value: this.options.credentialTtlMs } });
+    await this.options.replicaAck?.wait();
   }
 
   /** After the change is committed: the new stamp, which only sessions signed in since carry. */
   async credentialChanged(userId: string, changedAt: number): Promise<void> {
     await this.redis.set(CREDENTIAL_KEY_PREFIX + userId, String(changedAt), { expiration: { type: 'PX', value: this.options.credentialTtlMs } });
+    await this.options.replicaAck?.wait();
   }
 
   private async cacheCredential(userId: string, changedAt: number): Promise<void> {

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/config.schema.js';
-import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
+import { REDIS_CLIENT, REDIS_SENTINEL, type RedisClient } from '../redis/redis.module.js';
+import type { SentinelPrimary } from '../redis/redis-sentinel.js';
+import { ReplicaAck } from '../redis/replica-ack.js';
 import { UsersModule } from '../users/users.module.js';
 import { UsersService } from '../users/users.service.js';
 import { SessionAuthenticator } from './session-auth.js';
@@ -26,13 +28,15 @@ import { SESSION_STORE, SESSION_TIMEOUTS } from './session.tokens.js';
     },
     {
       provide: SESSION_STORE,
-      inject: [REDIS_CLIENT, SESSION_TIMEOUTS, UsersService],
-      useFactory: (redis: RedisClient, timeouts: SessionTimeouts, users: UsersService) =>
+      inject: [REDIS_CLIENT, SESSION_TIMEOUTS, UsersService, REDIS_SENTINEL],
+      useFactory: (redis: RedisClient, timeouts: SessionTimeouts, users: UsersService, sentinel: SentinelPrimary | null) =>
         new SessionStore(redis, {
           // The record lives exactly as long as the session may; no clock, nothing to keep.
           ttlMs: (data) => (data.clock ? expiresAt(data.clock, timeouts) - Date.now() : 0),
           credentialOf: (userId) => users.passwordChangedAt(userId),
           credentialTtlMs: Math.max(timeouts.absoluteMs, timeouts.rememberMs),
+          // A single Redis has no replica to wait for; behind Sentinels there is one to fail over to.
+          replicaAck: sentinel ? new ReplicaAck(redis, () => sentinel.replicaUp) : undefined,
         }),
     },
     SessionAuthenticator,

@@ -57,7 +57,7 @@ describeNative('start-up configuration check (the built app, before it listens)'
     [
       'missing required variables',
       { DATABASE_URL: '', REDIS_URL: '' },
-      ['Invalid configuration: DATABASE_URL: is required', 'Invalid configuration: REDIS_URL: is required'],
+      ['Invalid configuration: DATABASE_URL: is required', 'Invalid configuration: REDIS_URL: is required (unless REDIS_SENTINELS is set)'],
     ],
   ])('exits 1 on %s, one line per problem naming the variable, no value', async (_case, env, lines) => {
     const { code, stderr, stdout } = await runApp({ ...valid, ...env });

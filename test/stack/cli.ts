@@ -21,6 +21,11 @@ function intFromEnv(name: string, min: number, max: number, fallback?: number): 
 }
 
 const appInstances = intFromEnv('STACK_APP_INSTANCES', 1, 64, 1) ?? 1;
+const redisMode = process.env.STACK_REDIS_MODE || 'single';
+if (redisMode !== 'single' && redisMode !== 'sentinel') {
+  console.error('STACK_REDIS_MODE must be single or sentinel');
+  process.exit(exitCode.badConfig);
+}
 const options: StackOptions = {
   httpsPort: intFromEnv('STACK_HTTPS_PORT', 1, 65_535, 8443),
   httpPort: intFromEnv('STACK_HTTP_PORT', 1, 65_535, 8080),
@@ -29,6 +34,7 @@ const options: StackOptions = {
   redisPort: intFromEnv('STACK_REDIS_PORT', 1, 65_535),
   mailPort: intFromEnv('STACK_MAIL_PORT', 1, 65_535),
   appInstances,
+  redisMode,
   env: Object.fromEntries(
     Object.entries(process.env).filter((entry): entry is [string, string] => !entry[0].startsWith('STACK_') && entry[1] !== undefined),
   ),

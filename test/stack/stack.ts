@@ -3,7 +3,8 @@
  * instances, nginx terminating TLS) started from this machine's binaries, in a throwaway temp dir,
  * on free or given ports. Used by `npm run stack` (cli.ts) and by the e2e and browser tests, so the
  * tests go through the same nginx config template and the same migrations as compose. Each part
- * lives in a file of its own (postgres.ts, redis.ts, mail.ts, nginx.ts, app.ts); this one puts them together.
+ * lives in a file of its own (postgres.ts, redis.ts or redis-sentinel.ts, mail.ts, nginx.ts, app.ts); this
+ * one puts them together.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { type Mail, startMail } from './mail.js';
 import { startPostgres, type Postgres } from './postgres.js';
 import { Processes, settleAll } from './proc.js';
 import { type Redis, startRedis } from './redis.js';
+import { type RedisSentinel, startRedisSentinel } from './redis-sentinel.js';
 
 export interface StackOptions {
   /** Extra app environment; wins over the stack's defaults (but not over HOST, PORT, DATABASE_URL, REDIS_URL). */
@@ -30,6 +32,11 @@ export interface StackOptions {
   mailPort?: number;
   /** How many app processes sit behind the one nginx upstream (default 1). */
   appInstances?: number;
+  /**
+   * `single` (default): one Redis, the app gets REDIS_URL. `sentinel`: a primary (on redisPort),
+   * one replica and three Sentinels on free ports, the app gets REDIS_SENTINELS.
+   */
+  redisMode?: 'single' | 'sentinel';
   /**
    * Serve the app under this path (e.g. `/app`) instead of at `/`: nginx proxies `/app/…` to the
    * app's `/…`, as a proxy in front of an app mounted under a sub-path does. Only the doctor's
@@ -52,14 +59,17 @@ export interface Stack {
   /** PEM of the self-signed certificate: tests pin it as the only CA. */
   caCert: string;
   databaseUrl: string;
+  /** The Redis primary at start (in sentinel mode it may not stay the primary: see `sentinel`). */
   redisUrl: string;
+  /** In sentinel mode: the Sentinels, and failover and kill of the primary. */
+  sentinel?: RedisSentinel;
   /** http://127.0.0.1:<port>: MailDev's inbox (web UI, and the REST API: `GET /email`). */
   mailUrl: string;
   /** http://127.0.0.1:<port> of each app instance, bypassing nginx. */
   appUrls: string[];
   /** The environment every app instance got, including SESSION_SECRET (tests sign cookies with it). */
   appEnv: Record<string, string>;
-  /** One entry per part, in start order: postgres, redis, app (per instance), nginx. */
+  /** One entry per part, in start order: postgres, redis, sentinel (per Sentinel, in sentinel mode), mail, app (per instance), nginx. */
   parts: { name: string; url: string }[];
   /**
    * The temp dir, removed by stop(): `logs/<part>.log` (every part's output, nginx's access log),
@@ -74,7 +84,7 @@ export interface Stack {
   startApp(i: number): Promise<void>;
   /** Process id of instance i while it runs (e.g. to read its memory from /proc). */
   appPid(i: number): number | undefined;
-  /** Freeze Redis (SIGSTOP): connections stay open but nothing answers. */
+  /** Freeze Redis (SIGSTOP; in sentinel mode the current primary): connections stay open but nothing answers. */
   pauseRedis(): Promise<void>;
   resumeRedis(): Promise<void>;
   /** Stop MailDev (SMTP and inbox), and start it again on the same ports, e.g. to test mail retries. */
@@ -95,6 +105,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (!existsSync(path.join(root, file))) throw new Error(`${file} is missing: run \`npm run build\` first`);
   }
   const bin = findBinaries();
+  const redisMode = options.redisMode ?? 'single';
   const basePath = options.basePath ?? '';
   if (basePath && !/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) throw new Error('basePath must look like /app (no trailing slash)');
 
@@ -103,6 +114,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const httpPort = await ports.pick(options.httpPort, 'nginx http');
   const pgPort = await ports.pick(options.pgPort, 'postgres');
   const redisPort = await ports.pick(options.redisPort, 'redis');
+  const sentinelPorts =
+    redisMode === 'sentinel'
+      ? { primary: redisPort, replica: await ports.pick(undefined, 'redis replica'), sentinels: [await ports.pick(undefined, 'sentinel'), await ports.pick(undefined, 'sentinel'), await ports.pick(undefined, 'sentinel')] }
+      : undefined;
   const mailPort = await ports.pick(options.mailPort, 'mail web');
   const smtpPort = await ports.pick(undefined, 'mail smtp');
   const appPort = await ports.pick(options.appPort, 'app', instances);
@@ -134,12 +149,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...options.env,
     HOST: '127.0.0.1',
     DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
+    ...(sentinelPorts
+      ? { REDIS_SENTINELS: sentinelPorts.sentinels.map((port) => `127.0.0.1:${port}`).join(',') }
+      : { REDIS_URL: redisUrl }),
   };
+  // With Sentinels the app must find the primary through them, whatever the caller's environment says.
+  if (sentinelPorts) delete appEnv.REDIS_URL;
   const apps = new AppInstances(procs, root, appPorts, appEnv, options.onLine);
 
   let postgres: Postgres | undefined;
   let redis: Redis | undefined;
+  let sentinel: RedisSentinel | undefined;
   let mail: Mail | undefined;
   let nginx: Nginx | undefined;
   let stopping: Promise<void> | undefined;
@@ -148,7 +168,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       procs.stopping = true;
       // nginx first (it finishes in-flight requests), with the apps (their shutdown hooks run).
       await Promise.all([nginx?.shutDown(), apps.stopAll()]);
-      await Promise.all([redis?.shutDown(), postgres?.shutDown(), mail?.stop()]);
+      await Promise.all([redis?.shutDown(), sentinel?.shutDown(), postgres?.shutDown(), mail?.stop()]);
       await procs.stopRest();
       process.off('exit', onProcessExit);
       await rm(dir, { recursive: true, force: true });
@@ -161,7 +181,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await settleAll([
       makeCertificate(procs, dir, bin.openssl).then((made) => (certDir = made)),
       startPostgres(procs, dir, bin.pgBin, pgPort).then((started) => (postgres = started)),
-      startRedis(procs, dir, bin.redis, redisPort).then((started) => (redis = started)),
+      sentinelPorts
+        ? startRedisSentinel(procs, dir, bin.redis, sentinelPorts).then((started) => (sentinel = started))
+        : startRedis(procs, dir, bin.redis, redisPort).then((started) => (redis = started)),
       startMail(procs, dir, root, mailPort, smtpPort).then((started) => (mail = started)),
     ]);
     await procs.run('migrations', process.execPath, [
@@ -183,12 +205,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     caCert: nginx.caCert,
     databaseUrl,
     redisUrl,
+    sentinel,
     mailUrl: mail!.url,
     appUrls: apps.urls,
     appEnv,
     parts: [
       { name: 'postgres', url: databaseUrl },
       { name: 'redis', url: redisUrl },
+      ...(sentinel?.sentinels ?? []).map((address) => ({ name: 'sentinel', url: `redis://${address}` })),
       { name: 'mail', url: mail!.url },
       ...apps.urls.map((url) => ({ name: 'app', url })),
       { name: 'nginx', url: baseUrl },
@@ -198,8 +222,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     stopApp: (i, signal) => apps.stop(i, signal),
     startApp: (i) => apps.start(i),
     appPid: (i) => apps.pid(i),
-    pauseRedis: async () => redis!.pause(),
-    resumeRedis: async () => redis!.resume(),
+    pauseRedis: async () => (sentinel ? sentinel.pause() : redis!.pause()),
+    resumeRedis: async () => (sentinel ? sentinel.resume() : redis!.resume()),
     stopMail: () => mail!.stop(),
     startMail: () => mail!.start(),
     stopPostgres: () => postgres!.stop(),
