@@ -37,11 +37,16 @@ async function refusesConnections(url: string): Promise<boolean> {
 
 /** Sends requests through nginx until instance `i` has logged one: it is back in the rotation. */
 async function untilInRotation(client: Client, i: number): Promise<void> {
-  const deadline = Date.now() + 15_000; // nginx retries a failed server after fail_timeout (10 s)
+  // nginx tries a failed server again after fail_timeout (10 s) from its last failure; twice that
+  // leaves room for a loaded machine.
+  const deadline = Date.now() + 25_000;
+  const sent: string[] = [];
   while (Date.now() < deadline) {
-    const id = `rotation-${Date.now()}`;
+    const id = `rotation-${i}-${sent.length}-${Date.now()}`;
+    sent.push(id);
     await client.get('/readyz', { 'x-request-id': id }); // logged, unlike the /healthz probes
-    if (logs[i].some((line) => line.includes(id))) return;
+    // Any of them: a request's log line can reach us a moment after its response.
+    if (logs[i].some((line) => sent.some((earlier) => line.includes(earlier)))) return;
     await sleep(100);
   }
   throw new Error(`app instance ${i} did not get back into nginx's rotation`);
