@@ -20,7 +20,6 @@ import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signedInClient } from '../test/support/client.js';
-import { request } from '../test/support/http.js';
 import { startStack } from '../test/stack/stack.js';
 
 function intFromEnv(name: string, fallback: number, min: number, max: number): number {
@@ -60,6 +59,22 @@ try {
       req.on('error', reject);
     });
 
+  /** One wrong-password login on a storm client's own keep-alive connection. */
+  const stormLogin = (stormAgent: https.Agent, email: string): Promise<{ status: number }> =>
+    new Promise((resolve, reject) => {
+      const body = JSON.stringify({ email, password: 'not the password at all' });
+      const req = https.request(
+        `${stack.baseUrl}/api/auth/login`,
+        { method: 'POST', agent: stormAgent, headers: { origin: stack.baseUrl, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+
   for (let i = 0; i < 50; i++) await timedGet(); // warm-up: JIT, pools, TLS session
   const idle: number[] = [];
   for (let i = 0; i < IDLE_REQUESTS; i++) idle.push(await timedGet());
@@ -67,20 +82,15 @@ try {
   const outcomes = new Map<number, number>();
   let storming = true;
   const stormers = Array.from({ length: STORM_CLIENTS }, async (_, n) => {
-    const localAddress = `127.0.0.${20 + n}`;
+    // Keep-alive, as a script that wants many attempts would: the storm is logins, not handshakes.
+    const stormAgent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: stack.caCert, localAddress: `127.0.0.${20 + n}`, family: 4 });
     for (let i = 0; storming; i++) {
-      const res = await request(stack.baseUrl, {
-        method: 'POST',
-        path: '/api/auth/login',
-        body: { email: `storm-${n}-${i}@example.com`, password: 'not the password at all' },
-        ca: stack.caCert,
-        localAddress,
-        headers: { origin: stack.baseUrl },
-      }).catch(() => ({ status: 0 }));
+      const res = await stormLogin(stormAgent, `storm-${n}-${i}@example.com`).catch(() => ({ status: 0 }));
       outcomes.set(res.status, (outcomes.get(res.status) ?? 0) + 1);
       // nginx answers 429 at once; wait a moment instead of spinning on it.
       if (res.status === 429) await sleep(50);
     }
+    stormAgent.destroy();
   });
   await sleep(500); // let the storm build up before measuring under it
   const during: number[] = [];

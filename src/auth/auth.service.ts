@@ -71,6 +71,7 @@ export class AuthService {
    * CredentialThrottle), then a fresh session.
    */
   async signIn(req: Request, email: string, password: string, rememberMe: boolean): Promise<User> {
+    this.passwords.assertCapacity();
     const user = await this.throttle.login(email, req.ip, () => this.verifyCredentials(email, password));
     return this.login(req, user, rememberMe);
   }

@@ -43,7 +43,9 @@ describe('HashingPool', () => {
     const pool = new HashingPool(1, 1, 2_000);
     const held = gate();
     const first = pool.run(held.work);
+    expect(pool.full).toBe(false);
     const queued = pool.run(async () => 'queued');
+    expect(pool.full).toBe(true);
     await expect(pool.run(async () => 'refused')).rejects.toBeInstanceOf(HashingBusyException);
     held.open();
     await first;

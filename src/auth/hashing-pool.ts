@@ -17,12 +17,14 @@ export class HashingBusyException extends ServiceUnavailableException {
 }
 
 /**
- * Hashes that may run at once: one per core (each argon2 hash is one lane), at most 4. libuv's
+ * Hashes that may run at once: one per core but one (each argon2 hash is one lane and keeps its
+ * core busy; the event loop, which answers everyone else, keeps a core of its own), at least one,
+ * at most 4. libuv's
  * pool gets this many threads more than its default 4, so DNS and file work always find a free
  * thread (main.ts sets UV_THREADPOOL_SIZE before the pool starts).
  */
 export function hashingThreads(): number {
-  return Math.max(1, Math.min(4, os.availableParallelism()));
+  return Math.max(1, Math.min(4, os.availableParallelism() - 1));
 }
 
 /** libuv's own default: the threads left for DNS lookups and file system work. */
@@ -49,6 +51,11 @@ export class HashingPool {
     private readonly maxQueue: number,
     private readonly deadlineMs = HASH_WAIT_DEADLINE_MS,
   ) {}
+
+  /** True when a new hash would be refused at once: every slot busy and the queue full. */
+  get full(): boolean {
+    return this.active >= this.width && this.queue.length >= this.maxQueue;
+  }
 
   async run<T>(work: () => Promise<T>): Promise<T> {
     await this.acquire();

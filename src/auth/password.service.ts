@@ -2,7 +2,7 @@ import { BadRequestException, Injectable, type OnModuleInit } from '@nestjs/comm
 import { ConfigService } from '@nestjs/config';
 import argon2 from 'argon2';
 import type { AppConfig } from '../config/config.schema.js';
-import { HashingPool, hashingThreads } from './hashing-pool.js';
+import { HashingBusyException, HashingPool, hashingThreads } from './hashing-pool.js';
 
 /**
  * argon2id at OWASP's minimum recommendation (19 MiB, 2 passes, 1 lane). argon2 hashes on the
@@ -40,6 +40,14 @@ export class PasswordService implements OnModuleInit {
     if ([...password].length < this.minLength) {
       throw new BadRequestException([`${field} must be at least ${this.minLength} characters`]);
     }
+  }
+
+  /**
+   * Refuses at once (503) when no hash could start now: a sign-in during a storm is then answered
+   * before it costs anything else (its brute-force counters in Redis included).
+   */
+  assertCapacity(): void {
+    if (this.pool.full) throw new HashingBusyException();
   }
 
   hash(password: string): Promise<string> {
