@@ -17,6 +17,8 @@ export class AppInstances {
     private readonly ports: number[],
     private readonly env: Record<string, string>,
     private readonly onLine?: (line: string, instance: number) => void,
+    /** Extra node flags before the script, e.g. `--cpu-prof` (npm run bench's profile). */
+    private readonly nodeArgs: string[] = [],
   ) {
     this.urls = ports.map((port) => `http://127.0.0.1:${port}`);
   }
@@ -25,7 +27,7 @@ export class AppInstances {
   async start(i: number): Promise<void> {
     if (i < 0 || i >= this.ports.length) throw new Error(`no app instance ${i}`);
     if (this.procs[i]?.running) throw new Error(`app instance ${i} is already running`);
-    const proc = this.processes.launch(`app-${i}`, process.execPath, ['--enable-source-maps', 'dist/src/main.js'], {
+    const proc = this.processes.launch(`app-${i}`, process.execPath, ['--enable-source-maps', ...this.nodeArgs, 'dist/src/main.js'], {
       cwd: this.root,
       env: { ...process.env, ...this.env, PORT: String(this.ports[i]) },
       onLine: (line) => {
