@@ -34,6 +34,9 @@ export function configureApp(app: NestExpressApplication): void {
   // would let any client claim to be https or any address (config.schema.ts refuses `true`).
   app.set('trust proxy', config.get('trustProxy', { infer: true }));
   app.disable('x-powered-by');
+  // No ETag (a SHA-1 of every response body): every response is `no-store`, so no cache ever
+  // revalidates with it. The stylesheet keeps serve-static's own.
+  app.set('etag', false);
 
   app.use(app.get(GracefulShutdown).track);
   app.use(requestLogger(config.get('logLevel', { infer: true })));

@@ -103,6 +103,11 @@ export class SessionStore extends RedisStore {
     return session;
   }
 
+  /** Whether express-session loaded this session from Redis (or it was written since). */
+  isStored(session: object): boolean {
+    return this.stored.has(session);
+  }
+
   override async get(sid: string, cb?: (err: unknown, data?: SessionData | null) => void): Promise<void> {
     try {
       cb?.(null, await this.read(sid));
