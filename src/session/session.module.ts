@@ -5,6 +5,8 @@ import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { UsersService } from '../users/users.service.js';
 import { SessionAuthenticator } from './session-auth.js';
+import { sessionCookieOptions } from './session-cookie.js';
+import { sessionRecordSerializer } from './session-record.js';
 import { SessionStore } from './session-store.js';
 import { expiresAt, type SessionTimeouts } from './session-timeouts.js';
 import { SessionController } from './session.controller.js';
@@ -26,9 +28,10 @@ import { SESSION_STORE, SESSION_TIMEOUTS } from './session.tokens.js';
     },
     {
       provide: SESSION_STORE,
-      inject: [REDIS_CLIENT, SESSION_TIMEOUTS, UsersService],
-      useFactory: (redis: RedisClient, timeouts: SessionTimeouts, users: UsersService) =>
+      inject: [REDIS_CLIENT, SESSION_TIMEOUTS, UsersService, ConfigService],
+      useFactory: (redis: RedisClient, timeouts: SessionTimeouts, users: UsersService, config: ConfigService<AppConfig, true>) =>
         new SessionStore(redis, {
+          serializer: sessionRecordSerializer(sessionCookieOptions(config.get('session', { infer: true }).cookie)),
           // The record lives exactly as long as the session may; no clock, nothing to keep.
           ttlMs: (data) => (data.clock ? expiresAt(data.clock, timeouts) - Date.now() : 0),
           credentialOf: (userId) => users.passwordChangedAt(userId),

@@ -6,6 +6,7 @@ import type { SessionData } from 'express-session';
 import type { AppConfig } from '../config/config.schema.js';
 import type { User } from '../users/user.entity.js';
 import { clearingCookieOptions, cookieMaxAge } from './session-cookie.js';
+import { deviceName } from './session-record.js';
 import { SessionStore } from './session-store.js';
 import {
   absoluteExpiresAt,
@@ -37,9 +38,6 @@ export interface SessionListItem {
   ip: string | null;
   userAgent: string | null;
 }
-
-/** What the sessions list shows of a user agent: enough to tell devices apart, bounded in Redis. */
-const USER_AGENT_MAX = 256;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -81,7 +79,8 @@ export class SessionService {
     req.session.clock = clock;
     req.session.credential = user.passwordChangedAt.getTime();
     req.session.ip = req.ip;
-    req.session.userAgent = req.get('user-agent')?.slice(0, USER_AGENT_MAX);
+    const userAgent = req.get('user-agent');
+    req.session.userAgent = userAgent === undefined ? undefined : deviceName(userAgent);
     req.session.cookie.maxAge = cookieMaxAge(clock, this.timeouts, now);
     await save(req);
     await this.enforceCap(user.id, req.sessionID, now);
