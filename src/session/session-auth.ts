@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
-import passport from 'passport';
 import type { AppConfig } from '../config/config.schema.js';
 import { cookieMaxAge, sessionCookieOptions, signedSessionId } from './session-cookie.js';
 import { SessionStore } from './session-store.js';
@@ -23,7 +22,7 @@ const SESSIONLESS_PATHS = new Set(['/healthz', '/readyz']);
  *    (a signed cookie whose session is gone) or signed in.
  * 3. `req.user` is `{ id }` of a signed-in session: what passport's session strategy would put
  *    there through SessionSerializer, without a strategy lookup and a deserializer call per
- *    request. passport.initialize() stays: signing in (`req.logIn`) needs it.
+ *    request. passport.initialize() runs only where a request signs in (session.service.ts).
  *
  * The global SessionGuard then lets a route run, or answers 401 from `req.sessionState`.
  */
@@ -79,8 +78,6 @@ export class SessionAuthenticator {
           next();
         }, next);
       },
-      // compat: false skips the `req._passport` object kept for strategies of passport 0.4.
-      passport.initialize({ compat: false }),
     ];
     return (req: Request, res: Response, next: NextFunction) => {
       if (SESSIONLESS_PATHS.has(req.path)) return next();

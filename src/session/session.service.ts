@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Request, Response } from 'express';
 import type { SessionData } from 'express-session';
+import passport from 'passport';
 import type { AppConfig } from '../config/config.schema.js';
 import type { User } from '../users/user.entity.js';
 import { clearingCookieOptions, cookieMaxAge } from './session-cookie.js';
@@ -225,10 +226,19 @@ export class SessionService {
 }
 
 /**
+ * passport.initialize() adds `req.logIn` and its session manager to a request. Only the requests
+ * that sign in need them, so it runs here rather than on every request (session-auth.ts).
+ * compat: false skips the `req._passport` object kept for strategies of passport 0.4.
+ */
+const initializePassport = passport.initialize({ compat: false });
+
+/**
  * passport's logIn: a new session id, the user's id in it, saved. keepSessionInfo keeps the
  * session's other data (clock, device) across the new id.
  */
 function logIn(req: Request, user: User, keepSessionInfo: boolean): Promise<void> {
+  // Synchronous: it only sets properties, then calls next.
+  initializePassport(req, undefined as unknown as Response, () => {});
   return new Promise((resolve, reject) => req.logIn(user, { session: true, keepSessionInfo }, (err) => (err ? reject(err) : resolve())));
 }
 
