@@ -69,6 +69,8 @@ interface Round {
   /** Share of a core that processes other than ours used: on the server's core, and overall. */
   otherOnServerCore: number;
   otherOverall: number;
+  /** Share of a core this script used (it reads the app's log lines), on the load generator's core. */
+  benchProcess: number;
 }
 
 // --- CPU accounting from /proc ------------------------------------------------------------
@@ -192,10 +194,12 @@ async function round(target: Target, redis: Redis, seconds: number): Promise<Rou
   const oursBefore = ours.map(processTicks);
   const serverBefore = processTicks(server);
   const busyBefore = cpuBusy();
+  const selfBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   const wrk = await runWrk(target, seconds);
   const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
   const busyAfter = cpuBusy();
+  const self = process.cpuUsage(selfBefore);
   const serverTicks = processTicks(server) - serverBefore;
   const oursTicks = ours.map(processTicks).reduce((sum, t, i) => sum + Math.max(0, t - oursBefore[i]), 0) + wrk.ticks;
   const busy = busyAfter.map((t, i) => t - busyBefore[i]);
@@ -205,6 +209,7 @@ async function round(target: Target, redis: Redis, seconds: number): Promise<Rou
     commands: await commandStats(redis),
     otherOnServerCore: perCore(busy[SERVER_CORE] - serverTicks),
     otherOverall: perCore(busy.reduce((a, b) => a + b, 0) - oursTicks),
+    benchProcess: (self.user + self.system) / 1e6 / elapsedS,
   };
 }
 
@@ -238,12 +243,15 @@ async function peerSession(baseUrl: string, ca: string): Promise<string> {
  * is left are the commands the server sent. Counted over a few requests apart from the timed
  * rounds, as MONITOR slows Redis down.
  */
-async function roundTripsPerRequest(redis: Redis, target: Target, ca: string, requests = 20): Promise<number> {
+async function roundTripsPerRequest(redis: Redis, target: Target, ca: string, requests = 20): Promise<Record<string, number>> {
   const monitor = redis.duplicate();
   await monitor.connect();
-  let sent = 0;
+  const sent: Record<string, number> = {};
   await monitor.monitor((line: string) => {
-    if (!/\[\d+ lua\]/.test(line) && !/"(ping|PING)"/.test(line)) sent += 1;
+    // `<time> [<db> <client address>|lua] "COMMAND" "arg" ...`
+    const [, client, command] = /^\S+ \[\d+ (\S+)\] "([^"]+)"/.exec(line) ?? [];
+    if (command === undefined || client === 'lua' || command.toLowerCase() === 'ping') return;
+    sent[command.toLowerCase()] = (sent[command.toLowerCase()] ?? 0) + 1 / requests;
   });
   const url = new URL(target.url);
   for (let i = 0; i < requests; i += 1) {
@@ -252,7 +260,7 @@ async function roundTripsPerRequest(redis: Redis, target: Target, ca: string, re
   }
   await new Promise((resolve) => setTimeout(resolve, 200)); // the last lines in flight
   monitor.destroy();
-  return sent / requests;
+  return sent;
 }
 
 async function memoryUsage(redis: Redis, key: string): Promise<number> {
@@ -337,7 +345,7 @@ async function main(): Promise<void> {
         results.get(target.name)!.push(result);
         console.log(
           `  round ${r + 1} ${target.name}: ${fmt(result.rps)} req/s, p50 ${fmt(result.p50, 2)} ms, p99 ${fmt(result.p99, 2)} ms` +
-            `, other processes: ${fmt(result.otherOnServerCore * 100, 1)} % of the server's core, ${fmt(result.otherOverall * 100, 1)} % overall`,
+            `, other processes: ${fmt(result.otherOnServerCore * 100, 1)} % of the server's core, ${fmt(result.otherOverall * 100, 1)} % overall; this script ${fmt(result.benchProcess * 100, 1)} %`,
         );
         if (result.errors > 0) warnings.push(`round ${r + 1} ${target.name}: ${result.errors} non-2xx responses or socket errors`);
         if (result.otherOnServerCore > CONTENTION_LIMIT || result.otherOverall > CONTENTION_LIMIT) {
@@ -357,15 +365,16 @@ async function main(): Promise<void> {
     });
     const [g, p] = summary;
     const trips = [await roundTripsPerRequest(redis, targets[0], stack.caCert), await roundTripsPerRequest(redis, targets[1], stack.caCert)];
+    const sum = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
     const describe = (c: Record<string, number>) => Object.entries(c).filter(([, n]) => n >= 0.005).map(([name, n]) => `${name} ${fmt(n, 2)}`).join(', ');
 
     console.log('');
     console.log(`| target | req/s (median of ${ROUNDS}) | ratio | p50 | p99 | Redis round trips / commands per request | Redis bytes per session |`);
     console.log('|---|---|---|---|---|---|---|');
-    console.log(`| ${p.name} | ${fmt(p.rps)} | 1.00× | ${fmt(p.p50, 2)} ms | ${fmt(p.p99, 2)} ms | ${fmt(trips[1], 2)} / ${describe(p.commands)} | ${bytes.peerRecord} B (record) |`);
+    console.log(`| ${p.name} | ${fmt(p.rps)} | 1.00× | ${fmt(p.p50, 2)} ms | ${fmt(p.p99, 2)} ms | ${fmt(sum(trips[1]), 2)} (${describe(trips[1])}) / ${describe(p.commands)} | ${bytes.peerRecord} B (record) |`);
     console.log(
       `| ${g.name} | ${fmt(g.rps)} | **${fmt(g.rps / p.rps, 2)}×** | ${fmt(g.p50, 2)} ms | ${fmt(g.p99, 2)} ms (${fmt(g.p99 / p.p99, 2)}× the peer's) | ` +
-        `${fmt(trips[0], 2)} / ${describe(g.commands)} | ${bytes.gatehouseRecord + bytes.gatehouseIndex} B (record ${bytes.gatehouseRecord} + index ${bytes.gatehouseIndex}) |`,
+        `${fmt(sum(trips[0]), 2)} (${describe(trips[0])}) / ${describe(g.commands)} | ${bytes.gatehouseRecord + bytes.gatehouseIndex} B (record ${bytes.gatehouseRecord} + index ${bytes.gatehouseIndex}) |`,
     );
     console.log('');
     console.log(`Gatehouse's record (${bytes.gatehouseRaw.length} characters): ${bytes.gatehouseRaw}`);
