@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -46,6 +47,10 @@ export class SessionAuthenticator {
   handlers(): RequestHandler {
     const loadSession = session({
       name: this.cookie.name,
+      // 128 random bits (OWASP asks for at least 64), not express-session's default 192: the id is
+      // in the session's key, in its user's index and in every cookie, and 128 bits cannot be
+      // guessed either (README, Sessions).
+      genid: () => randomBytes(16).toString('base64url'),
       secret: this.secrets,
       store: this.store,
       resave: false,

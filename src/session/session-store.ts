@@ -170,7 +170,7 @@ export class SessionStore extends RedisStore {
       }
     }
     const written = await SET_SCRIPT.run(this.redis, keys, args);
-    if (written === 0 && mode === 'NX') throw new Error('session id collision'); // 192 random bits: never
+    if (written === 0 && mode === 'NX') throw new Error('session id collision'); // 128 random bits: never
     this.stored.add(session);
   }
 
