@@ -244,6 +244,8 @@ async function peerSession(baseUrl: string, ca: string): Promise<string> {
  * rounds, as MONITOR slows Redis down.
  */
 async function roundTripsPerRequest(redis: Redis, target: Target, ca: string, requests = 20): Promise<Record<string, number>> {
+  // Let the requests still in flight from the last round (nginx finishes them) reach Redis first.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
   const monitor = redis.duplicate();
   await monitor.connect();
   const sent: Record<string, number> = {};
