@@ -71,6 +71,8 @@ interface Round {
   otherOverall: number;
   /** Share of a core this script used (it reads the app's log lines), on the load generator's core. */
   benchProcess: number;
+  /** The server's own CPU time per request, µs: what contention changes least. */
+  cpuPerRequest: number;
 }
 
 // --- CPU accounting from /proc ------------------------------------------------------------
@@ -210,6 +212,7 @@ async function round(target: Target, redis: Redis, seconds: number): Promise<Rou
     otherOnServerCore: perCore(busy[SERVER_CORE] - serverTicks),
     otherOverall: perCore(busy.reduce((a, b) => a + b, 0) - oursTicks),
     benchProcess: (self.user + self.system) / 1e6 / elapsedS,
+    cpuPerRequest: (serverTicks / TICKS / wrk.requests) * 1e6,
   };
 }
 
@@ -347,6 +350,7 @@ async function main(): Promise<void> {
         results.get(target.name)!.push(result);
         console.log(
           `  round ${r + 1} ${target.name}: ${fmt(result.rps)} req/s, p50 ${fmt(result.p50, 2)} ms, p99 ${fmt(result.p99, 2)} ms` +
+            `, server CPU ${fmt(result.cpuPerRequest)} µs/request` +
             `, other processes: ${fmt(result.otherOnServerCore * 100, 1)} % of the server's core, ${fmt(result.otherOverall * 100, 1)} % overall; this script ${fmt(result.benchProcess * 100, 1)} %`,
         );
         if (result.errors > 0) warnings.push(`round ${r + 1} ${target.name}: ${result.errors} non-2xx responses or socket errors`);
@@ -363,7 +367,8 @@ async function main(): Promise<void> {
       const rounds = results.get(t.name)!;
       const commands: Record<string, number> = {};
       for (const one of rounds) for (const [c, n] of Object.entries(one.commands)) commands[c] = (commands[c] ?? 0) + n / one.requests / rounds.length;
-      return { name: t.name, rps: median(rounds.map((x) => x.rps)), p50: median(rounds.map((x) => x.p50)), p99: median(rounds.map((x) => x.p99)), commands };
+      const m = (pick: (x: Round) => number) => median(rounds.map(pick));
+      return { name: t.name, rps: m((x) => x.rps), p50: m((x) => x.p50), p99: m((x) => x.p99), cpu: m((x) => x.cpuPerRequest), commands };
     });
     const [g, p] = summary;
     const trips = [await roundTripsPerRequest(redis, targets[0], stack.caCert), await roundTripsPerRequest(redis, targets[1], stack.caCert)];
@@ -371,11 +376,11 @@ async function main(): Promise<void> {
     const describe = (c: Record<string, number>) => Object.entries(c).filter(([, n]) => n >= 0.005).map(([name, n]) => `${name} ${fmt(n, 2)}`).join(', ');
 
     console.log('');
-    console.log(`| target | req/s (median of ${ROUNDS}) | ratio | p50 | p99 | Redis round trips / commands per request | Redis bytes per session |`);
-    console.log('|---|---|---|---|---|---|---|');
-    console.log(`| ${p.name} | ${fmt(p.rps)} | 1.00× | ${fmt(p.p50, 2)} ms | ${fmt(p.p99, 2)} ms | ${fmt(sum(trips[1]), 2)} (${describe(trips[1])}) / ${describe(p.commands)} | ${bytes.peerRecord} B (record) |`);
+    console.log(`| target | req/s (median of ${ROUNDS}) | ratio | p50 | p99 | server CPU per request | Redis round trips / commands per request | Redis bytes per session |`);
+    console.log('|---|---|---|---|---|---|---|---|');
+    console.log(`| ${p.name} | ${fmt(p.rps)} | 1.00× | ${fmt(p.p50, 2)} ms | ${fmt(p.p99, 2)} ms | ${fmt(p.cpu)} µs | ${fmt(sum(trips[1]), 2)} (${describe(trips[1])}) / ${describe(p.commands)} | ${bytes.peerRecord} B (record) |`);
     console.log(
-      `| ${g.name} | ${fmt(g.rps)} | **${fmt(g.rps / p.rps, 2)}×** | ${fmt(g.p50, 2)} ms | ${fmt(g.p99, 2)} ms (${fmt(g.p99 / p.p99, 2)}× the peer's) | ` +
+      `| ${g.name} | ${fmt(g.rps)} | **${fmt(g.rps / p.rps, 2)}×** | ${fmt(g.p50, 2)} ms | ${fmt(g.p99, 2)} ms (${fmt(g.p99 / p.p99, 2)}× the peer's) | ${fmt(g.cpu)} µs (${fmt(g.cpu / p.cpu, 2)}×) | ` +
         `${fmt(sum(trips[0]), 2)} (${describe(trips[0])}) / ${describe(g.commands)} | ${bytes.gatehouseRecord + bytes.gatehouseIndex} B (record ${bytes.gatehouseRecord} + index ${bytes.gatehouseIndex}) |`,
     );
     console.log('');
