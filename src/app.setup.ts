@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module.js';
-import { bodyGuard, jsonOnly } from './common/body-guard.js';
+import { bodyHandling } from './common/body-guard.js';
 import { GracefulShutdown } from './common/graceful-shutdown.js';
 import { createAppLogger, requestLogger } from './common/logging.js';
 import { securityHeaders } from './common/security-headers.js';
@@ -34,6 +34,9 @@ export function configureApp(app: NestExpressApplication): void {
   // would let any client claim to be https or any address (config.schema.ts refuses `true`).
   app.set('trust proxy', config.get('trustProxy', { infer: true }));
   app.disable('x-powered-by');
+  // No ETag (a SHA-1 of every response body): every response is `no-store`, so no cache ever
+  // revalidates with it. The stylesheet keeps serve-static's own.
+  app.set('etag', false);
 
   app.use(app.get(GracefulShutdown).track);
   app.use(requestLogger(config.get('logLevel', { infer: true })));
@@ -44,10 +47,7 @@ export function configureApp(app: NestExpressApplication): void {
     next();
   });
   configureViews(app, config);
-  app.use('/api', jsonOnly());
-  app.useBodyParser('json', { limit: BODY_LIMIT });
-  app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
-  app.use(bodyGuard());
+  app.use(bodyHandling(BODY_LIMIT));
   app.use(app.get(SessionAuthenticator).handlers());
   // On SIGTERM (docker stop, Kubernetes) or SIGINT: finish the requests in flight, then close
   // Redis and Postgres (GracefulShutdown), then exit 0. Without useProcessExit, Nest re-raises the

@@ -1,4 +1,5 @@
 import { BadRequestException, UnsupportedMediaTypeException } from '@nestjs/common';
+import bodyParser from 'body-parser';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 /**
@@ -56,4 +57,37 @@ export function jsonOnly(): RequestHandler {
     }
     next();
   };
+}
+
+/** Where jsonOnly applies: the JSON API, matched the way Express mounts `/api` (any case, whole segment). */
+const API_PATH = /^\/api(\/|$)/i;
+
+/**
+ * Everything about request bodies, in order: the JSON-only rule for /api (415), the JSON and
+ * form parsers (`limit`: a JSON 413 above it), the guard against hostile shapes (400). A request
+ * without a body (no Content-Length, no Transfer-Encoding: every GET a browser sends) skips all
+ * four at once, instead of passing four middlewares that each find nothing to do (README, Tests
+ * and measurements); they would leave it exactly as it is, with no `req.body`.
+ */
+export function bodyHandling(limit: string): RequestHandler {
+  const steps: RequestHandler[] = [
+    jsonOnly(),
+    bodyParser.json({ limit }),
+    bodyParser.urlencoded({ limit, extended: false }),
+    bodyGuard(),
+  ];
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!hasBody(req)) return next();
+    let i = API_PATH.test(req.path) ? 0 : 1;
+    const run = (error?: unknown): void => {
+      if (error !== undefined || i === steps.length) return next(error);
+      steps[i++](req, res, run);
+    };
+    run();
+  };
+}
+
+/** type-is's test, the one the parsers make: a body is announced by either header. */
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || !Number.isNaN(Number(req.headers['content-length']));
 }

@@ -1,8 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
-import passport from 'passport';
 import type { AppConfig } from '../config/config.schema.js';
 import { cookieMaxAge, sessionCookieOptions, signedSessionId } from './session-cookie.js';
 import { SessionStore } from './session-store.js';
@@ -21,7 +21,9 @@ const SESSIONLESS_PATHS = new Set(['/healthz', '/readyz']);
  * 2. authenticate(): the timeout rules (session-timeouts.ts) end a session that has timed out,
  *    renew one whose idle window is a tenth used up, and set `req.sessionState`: none, expired
  *    (a signed cookie whose session is gone) or signed in.
- * 3. passport puts the user's id on `req.user`.
+ * 3. `req.user` is `{ id }` of a signed-in session: what passport's session strategy would put
+ *    there through SessionSerializer, without a strategy lookup and a deserializer call per
+ *    request. passport.initialize() runs only where a request signs in (session.service.ts).
  *
  * The global SessionGuard then lets a route run, or answers 401 from `req.sessionState`.
  */
@@ -45,6 +47,10 @@ export class SessionAuthenticator {
   handlers(): RequestHandler {
     const loadSession = session({
       name: this.cookie.name,
+      // 128 random bits (OWASP asks for at least 64), not express-session's default 192: the id is
+      // in the session's key, in its user's index and in every cookie, and 128 bits cannot be
+      // guessed either (README, Sessions).
+      genid: () => randomBytes(16).toString('base64url'),
       secret: this.secrets,
       store: this.store,
       resave: false,
@@ -57,7 +63,6 @@ export class SessionAuthenticator {
       unset: 'keep',
       cookie: sessionCookieOptions(this.cookie),
     });
-    const restoreUser = passport.session();
     const steps: RequestHandler[] = [
       (req, res, next) => {
         loadSession(req, res, (error?: unknown) => {
@@ -73,12 +78,11 @@ export class SessionAuthenticator {
         });
       },
       (req, _res, next) => {
-        this.authenticate(req).then(() => next(), next);
+        this.authenticate(req).then((state) => {
+          if (state.kind === 'signed-in') req.user = { id: state.userId };
+          next();
+        }, next);
       },
-      passport.initialize(),
-      // express-session skips requests outside the cookie's Path (SESSION_COOKIE_PATH) and leaves
-      // them without req.session: they are signed out, not a 500.
-      (req, res, next) => (req.session ? restoreUser(req, res, next) : next()),
     ];
     return (req: Request, res: Response, next: NextFunction) => {
       if (SESSIONLESS_PATHS.has(req.path)) return next();
@@ -99,9 +103,12 @@ export class SessionAuthenticator {
 
   private async outcome(req: Request, now: number): Promise<SessionState> {
     if (!req.session) return { kind: 'none' }; // outside SESSION_COOKIE_PATH: express-session skipped it
-    const cookieId = signedSessionId(req.headers.cookie, this.cookie.name, this.secrets);
-    // express-session gives a request a new, empty session when the cookie's one is not in Redis.
-    if (cookieId !== undefined && cookieId !== req.sessionID) return { kind: 'expired' };
+    if (!this.store.isStored(req.session)) {
+      // express-session made a new, empty session: there was no correctly signed cookie, or the
+      // cookie's session is not in Redis (any more). Only then is the signature checked again,
+      // to tell the two apart; a loaded session needs no second check (README, How a request flows).
+      return signedSessionId(req.headers.cookie, this.cookie.name, this.secrets) === undefined ? { kind: 'none' } : { kind: 'expired' };
+    }
     const { clock, passport: signedIn } = req.session;
     const userId = signedIn?.user;
     if (!userId) return { kind: 'none' };

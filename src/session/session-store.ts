@@ -5,6 +5,7 @@ import { ClientOfflineError } from 'redis';
 import type { RedisClient } from '../redis/redis.module.js';
 import type { ReplicaAck } from '../redis/replica-ack.js';
 import { RedisScript } from '../redis/redis-script.js';
+import type { sessionRecordSerializer } from './session-record.js';
 import './session.types.js';
 
 /**
@@ -22,16 +23,16 @@ const CREDENTIAL_CHANGING = '?';
 
 /**
  * Reads a session and its user's credential stamp in one round trip, so binding every session to
- * the password costs no extra request to Redis.
+ * the password costs no extra request to Redis. The record's `u` is the user's id (session-record.ts).
  */
 const GET_SCRIPT = new RedisScript(`
 local raw = redis.call('GET', KEYS[1])
 if not raw then return false end
 local ok, data = pcall(cjson.decode, raw)
-if not ok or type(data) ~= 'table' or type(data.passport) ~= 'table' or type(data.passport.user) ~= 'string' then
+if not ok or type(data) ~= 'table' or type(data.u) ~= 'string' then
   return {raw}
 end
-return {raw, redis.call('GET', ARGV[1] .. data.passport.user)}
+return {raw, redis.call('GET', ARGV[1] .. data.u)}
 `);
 
 /**
@@ -61,13 +62,15 @@ local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 redis.call('DEL', KEYS[1])
 local ok, data = pcall(cjson.decode, raw)
-if ok and type(data) == 'table' and type(data.passport) == 'table' and type(data.passport.user) == 'string' then
-  redis.call('ZREM', ARGV[1] .. data.passport.user, ARGV[2])
+if ok and type(data) == 'table' and type(data.u) == 'string' then
+  redis.call('ZREM', ARGV[1] .. data.u, ARGV[2])
 end
 return 1
 `);
 
 export interface SessionStoreOptions {
+  /** The record's format (session-record.ts); what the scripts above decode. */
+  serializer: ReturnType<typeof sessionRecordSerializer>;
   /** How long the record may live: the time the session has left (session-timeouts.ts). */
   ttlMs(data: SessionData): number;
   /** The user's password change time, epoch ms, from Postgres; null when the user is gone. */
@@ -102,13 +105,18 @@ export class SessionStore extends RedisStore {
     private readonly redis: RedisClient,
     private readonly options: SessionStoreOptions,
   ) {
-    super({ client: redis, prefix: SESSION_KEY_PREFIX, disableTouch: true });
+    super({ client: redis, prefix: SESSION_KEY_PREFIX, disableTouch: true, serializer: options.serializer });
   }
 
   override createSession(req: Request, data: SessionData): Session & SessionData {
     const session = super.createSession(req, data);
     this.stored.add(session);
     return session;
+  }
+
+  /** Whether express-session loaded this session from Redis (or it was written since). */
+  isStored(session: object): boolean {
+    return this.stored.has(session);
   }
 
   override async get(sid: string, cb?: (err: unknown, data?: SessionData | null) => void): Promise<void> {
@@ -170,7 +178,7 @@ export class SessionStore extends RedisStore {
       }
     }
     const written = await SET_SCRIPT.run(this.redis, keys, args);
-    if (written === 0 && mode === 'NX') throw new Error('session id collision'); // 192 random bits: never
+    if (written === 0 && mode === 'NX') throw new Error('session id collision'); // 128 random bits: never
     if (mode === 'NX') await this.options.replicaAck?.wait();
     this.stored.add(session);
   }

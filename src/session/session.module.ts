@@ -7,6 +7,8 @@ import { ReplicaAck } from '../redis/replica-ack.js';
 import { UsersModule } from '../users/users.module.js';
 import { UsersService } from '../users/users.service.js';
 import { SessionAuthenticator } from './session-auth.js';
+import { sessionCookieOptions } from './session-cookie.js';
+import { sessionRecordSerializer } from './session-record.js';
 import { SessionStore } from './session-store.js';
 import { expiresAt, type SessionTimeouts } from './session-timeouts.js';
 import { SessionController } from './session.controller.js';
@@ -28,9 +30,16 @@ import { SESSION_STORE, SESSION_TIMEOUTS } from './session.tokens.js';
     },
     {
       provide: SESSION_STORE,
-      inject: [REDIS_CLIENT, SESSION_TIMEOUTS, UsersService, REDIS_SENTINEL],
-      useFactory: (redis: RedisClient, timeouts: SessionTimeouts, users: UsersService, sentinel: SentinelPrimary | null) =>
+      inject: [REDIS_CLIENT, SESSION_TIMEOUTS, UsersService, REDIS_SENTINEL, ConfigService],
+      useFactory: (
+        redis: RedisClient,
+        timeouts: SessionTimeouts,
+        users: UsersService,
+        sentinel: SentinelPrimary | null,
+        config: ConfigService<AppConfig, true>,
+      ) =>
         new SessionStore(redis, {
+          serializer: sessionRecordSerializer(sessionCookieOptions(config.get('session', { infer: true }).cookie)),
           // The record lives exactly as long as the session may; no clock, nothing to keep.
           ttlMs: (data) => (data.clock ? expiresAt(data.clock, timeouts) - Date.now() : 0),
           credentialOf: (userId) => users.passwordChangedAt(userId),

@@ -19,6 +19,8 @@ export class SessionSerializer extends PassportSerializer {
     done(null, user.id);
   }
 
+  // No request reaches passport's session strategy: session-auth.ts puts the same `{ id }` on
+  // req.user itself. PassportSerializer requires the method all the same.
   deserializeUser(id: string, done: (err: Error | null, user?: Express.User) => void): void {
     done(null, { id });
   }

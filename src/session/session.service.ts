@@ -3,9 +3,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Request, Response } from 'express';
 import type { SessionData } from 'express-session';
+import passport from 'passport';
 import type { AppConfig } from '../config/config.schema.js';
 import type { User } from '../users/user.entity.js';
 import { clearingCookieOptions, cookieMaxAge } from './session-cookie.js';
+import { deviceName } from './session-record.js';
 import { SessionStore } from './session-store.js';
 import {
   absoluteExpiresAt,
@@ -37,9 +39,6 @@ export interface SessionListItem {
   ip: string | null;
   userAgent: string | null;
 }
-
-/** What the sessions list shows of a user agent: enough to tell devices apart, bounded in Redis. */
-const USER_AGENT_MAX = 256;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -81,7 +80,8 @@ export class SessionService {
     req.session.clock = clock;
     req.session.credential = user.passwordChangedAt.getTime();
     req.session.ip = req.ip;
-    req.session.userAgent = req.get('user-agent')?.slice(0, USER_AGENT_MAX);
+    const userAgent = req.get('user-agent');
+    req.session.userAgent = userAgent === undefined ? undefined : deviceName(userAgent);
     req.session.cookie.maxAge = cookieMaxAge(clock, this.timeouts, now);
     await save(req);
     await this.enforceCap(user.id, req.sessionID, now);
@@ -226,10 +226,19 @@ export class SessionService {
 }
 
 /**
+ * passport.initialize() adds `req.logIn` and its session manager to a request. Only the requests
+ * that sign in need them, so it runs here rather than on every request (session-auth.ts).
+ * compat: false skips the `req._passport` object kept for strategies of passport 0.4.
+ */
+const initializePassport = passport.initialize({ compat: false });
+
+/**
  * passport's logIn: a new session id, the user's id in it, saved. keepSessionInfo keeps the
  * session's other data (clock, device) across the new id.
  */
 function logIn(req: Request, user: User, keepSessionInfo: boolean): Promise<void> {
+  // Synchronous: it only sets properties, then calls next.
+  initializePassport(req, undefined as unknown as Response, () => {});
   return new Promise((resolve, reject) => req.logIn(user, { session: true, keepSessionInfo }, (err) => (err ? reject(err) : resolve())));
 }
 

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { deviceName } from '../../src/session/session-record.js';
 import {
   browserSuite,
   notice,
@@ -49,7 +50,7 @@ describe('account pages', () => {
     const sessions = page.locator('.session');
     await expect(sessions.count()).resolves.toBe(1);
     const userAgent = await page.evaluate<string>('navigator.userAgent');
-    await expect(sessions.first().locator('.device').innerText()).resolves.toBe(`This device ${userAgent}`);
+    await expect(sessions.first().locator('.device').innerText()).resolves.toBe(`This device ${deviceName(userAgent)}`);
     await expect(sessions.first().locator('dd').last().innerText()).resolves.toMatch(/^in \d+ minutes$/);
     // Nothing to revoke: the current session is signed out with "Sign out", not revoked.
     await expect(page.getByRole('button', { name: /Sign out this session|everywhere else/ }).count()).resolves.toBe(0);

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext } from 'playwright-core';
+import { deviceName } from '../../src/session/session-record.js';
 import {
   browserSuite,
   launchWithProfile,
@@ -144,7 +145,7 @@ describe('a session that ends elsewhere', () => {
     const rows = here.locator('.session');
     await expect(rows.count()).resolves.toBe(2);
     await expect(rows.nth(0).locator('.badge').innerText()).resolves.toBe('This device');
-    await expect(rows.nth(1).locator('.device').innerText()).resolves.toBe(OTHER_USER_AGENT);
+    await expect(rows.nth(1).locator('.device').innerText()).resolves.toBe(deviceName(OTHER_USER_AGENT));
     await screenshot(here, 'sessions-before-revoke');
 
     const revoked = await submit(here, () => rows.nth(1).getByRole('button', { name: 'Sign out this session' }).click());

@@ -45,6 +45,8 @@ export interface StackOptions {
   basePath?: string;
   /** With basePath: nginx also rewrites the cookie's `Path=/` to the base path (`proxy_cookie_path`). */
   scopeCookieToBasePath?: boolean;
+  /** Extra node flags for every app instance, e.g. `['--cpu-prof', '--cpu-prof-dir=…']`. */
+  nodeArgs?: string[];
   /** Every line an app instance prints, as it arrives. */
   onLine?: (line: string, instance: number) => void;
   /** A part exited without being asked to (not by stopApp, stopPostgres or stop). */
@@ -155,7 +157,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   // With Sentinels the app must find the primary through them, whatever the caller's environment says.
   if (sentinelPorts) delete appEnv.REDIS_URL;
-  const apps = new AppInstances(procs, root, appPorts, appEnv, options.onLine);
+  const apps = new AppInstances(procs, root, appPorts, appEnv, options.onLine, options.nodeArgs);
 
   let postgres: Postgres | undefined;
   let redis: Redis | undefined;

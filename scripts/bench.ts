@@ -1,0 +1,405 @@
+/**
+ * `npm run bench` (README, Tests and measurements): an authenticated `GET /api/session` of
+ * Gatehouse against the same request to a bare Express 5 + express-session + connect-redis peer
+ * (bench/peers/express-session), side by side in one run:
+ *
+ * - both behind the same nginx TLS config: the stack's nginx for Gatehouse, and the repo's
+ *   template rendered a second time, on other ports, for the peer (so neither shares a worker,
+ *   a keep-alive pool or a TLS session cache with the other);
+ * - on the same Redis; the server under test pinned to core 0, everything else (this script,
+ *   wrk, nginx, Redis, Postgres) to core 1;
+ * - wrk, BENCH_CONNECTIONS (50) connections, BENCH_ROUNDS (3) rounds of BENCH_SECONDS (10) s per
+ *   target, interleaved A B A B, medians;
+ * - Redis commands per request from INFO commandstats, bytes per signed-in session from MEMORY
+ *   USAGE, with a real browser's User-Agent;
+ * - a warning for every round during which processes other than ours used the CPU.
+ *
+ * BENCH_PROFILE=<dir>: Gatehouse runs with `node --cpu-prof` and leaves its profile there.
+ * The system packages (wrk, taskset) come from scripts/install-bench-deps.sh.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, readdirSync, existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createClient } from 'redis';
+import { Client } from '../test/support/client.js';
+import { request } from '../test/support/http.js';
+import { findBinaries, findRepoRoot, PortPicker } from '../test/stack/machine.js';
+import { startNginx } from '../test/stack/nginx.js';
+import { Processes, waitReady } from '../test/stack/proc.js';
+import { httpStatus } from '../test/stack/nginx.js';
+import { startStack } from '../test/stack/stack.js';
+import { sessionIdOfCookieValue } from '../src/session/session-cookie.js';
+
+const ROUNDS = positiveInt('BENCH_ROUNDS', 3);
+const SECONDS = positiveInt('BENCH_SECONDS', 10);
+const CONNECTIONS = positiveInt('BENCH_CONNECTIONS', 50);
+const PROFILE_DIR = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : undefined;
+/** Chrome 131 on Windows 10, as it sends it: what a real session record holds. */
+const BROWSER_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const SERVER_CORE = 0;
+const OTHER_CORE = 1;
+/** Other processes' CPU above this share of one core during a round makes its figures suspect. */
+const CONTENTION_LIMIT = 0.05;
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+  return n;
+}
+
+type Redis = ReturnType<typeof createClient>;
+
+interface Target {
+  name: string;
+  url: string;
+  cookie: string;
+  pid: () => number;
+}
+
+interface Round {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  errors: number;
+  commands: Record<string, number>;
+  /** Share of a core that processes other than ours used: on the server's core, and overall. */
+  otherOnServerCore: number;
+  otherOverall: number;
+  /** Share of a core this script used (it reads the app's log lines), on the load generator's core. */
+  benchProcess: number;
+  /** The server's own CPU time per request, µs: what contention changes least. */
+  cpuPerRequest: number;
+}
+
+// --- CPU accounting from /proc ------------------------------------------------------------
+
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** Busy ticks per CPU (user + nice + system; idle, iowait and interrupts left out). */
+function cpuBusy(): number[] {
+  return readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .filter((line) => /^cpu\d+ /.test(line))
+    .map((line) => {
+      const [user, nice, system] = line.split(/\s+/).slice(1, 4).map(Number);
+      return user + nice + system;
+    });
+}
+
+/** utime + stime of a process, all its threads, in ticks (0 once it is gone). */
+function processTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/** This process and every process below it (the stack's parts, the peer and its nginx). */
+function ourProcesses(): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const ours = new Set([process.pid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, ppid] of parents) {
+      if (!ours.has(pid) && ours.has(ppid)) {
+        ours.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...ours];
+}
+
+function pin(pid: number, core: number): void {
+  execFileSync('taskset', ['-a', '-cp', String(core), String(pid)], { stdio: 'ignore' });
+}
+
+// --- wrk ----------------------------------------------------------------------------------
+
+interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  errors: number;
+  /** CPU ticks wrk used: it ran as the child of a shell that reports them. */
+  ticks: number;
+}
+
+/** Milliseconds from wrk's `1.23ms` / `456.00us` / `1.02s`. */
+function ms(value: string): number {
+  const [, n, unit] = /^([\d.]+)(us|ms|s)$/.exec(value) ?? [];
+  if (n === undefined) throw new Error(`wrk: unreadable latency ${value}`);
+  return Number(n) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : 1);
+}
+
+function runWrk(target: Target, seconds: number): Promise<WrkResult> {
+  // The shell waits for wrk, then prints its own /proc stat, whose cutime/cstime are wrk's CPU.
+  const script = 'wrk "$@"; status=$?; echo "@@stat $(cat /proc/$$/stat)"; exit $status';
+  const args = [
+    '-c', script, 'sh', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency',
+    '-H', `Cookie: ${target.cookie}`, '-H', `User-Agent: ${BROWSER_UA}`, target.url,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn('taskset', ['-c', String(OTHER_CORE), 'sh', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`wrk exited with ${code}:\n${out}`));
+      const statLine = /^@@stat .*\) (.*)$/m.exec(out)?.[1].split(' ') ?? [];
+      const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+      const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+      resolve({
+        rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+        p50: ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ''),
+        p99: ms(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ''),
+        requests: Number(/(\d+) requests in/.exec(out)?.[1]),
+        errors: non2xx + (socketErrors ? socketErrors.slice(1).map(Number).reduce((a, b) => a + b, 0) : 0),
+        ticks: Number(statLine[13]) + Number(statLine[14]),
+      });
+    });
+  });
+}
+
+async function commandStats(redis: Redis): Promise<Record<string, number>> {
+  const stats = await redis.info('commandstats');
+  return Object.fromEntries(
+    [...stats.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)]
+      // INFO/CONFIG are ours; PING is the app's connection heartbeat, not per request.
+      .filter(([, command]) => !['info', 'config', 'ping'].includes(command.split('|')[0]))
+      .map(([, command, n]) => [command, Number(n)]),
+  );
+}
+
+async function round(target: Target, redis: Redis, seconds: number): Promise<Round> {
+  await redis.configResetStat();
+  const server = target.pid();
+  const ours = ourProcesses();
+  const oursBefore = ours.map(processTicks);
+  const serverBefore = processTicks(server);
+  const busyBefore = cpuBusy();
+  const selfBefore = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  const wrk = await runWrk(target, seconds);
+  const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
+  const busyAfter = cpuBusy();
+  const self = process.cpuUsage(selfBefore);
+  const serverTicks = processTicks(server) - serverBefore;
+  const oursTicks = ours.map(processTicks).reduce((sum, t, i) => sum + Math.max(0, t - oursBefore[i]), 0) + wrk.ticks;
+  const busy = busyAfter.map((t, i) => t - busyBefore[i]);
+  const perCore = (ticks: number) => Math.max(0, ticks) / TICKS / elapsedS;
+  return {
+    ...wrk,
+    commands: await commandStats(redis),
+    otherOnServerCore: perCore(busy[SERVER_CORE] - serverTicks),
+    otherOverall: perCore(busy.reduce((a, b) => a + b, 0) - oursTicks),
+    benchProcess: (self.user + self.system) / 1e6 / elapsedS,
+    cpuPerRequest: (serverTicks / TICKS / wrk.requests) * 1e6,
+  };
+}
+
+// --- setting up the two targets -----------------------------------------------------------
+
+function npmCiPeer(dir: string): void {
+  console.log('bench: npm ci in bench/peers/express-session');
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'inherit' });
+}
+
+async function gatehouseSession(baseUrl: string, ca: string): Promise<{ cookie: string; userId: string }> {
+  const client = new Client({ baseUrl, ca }, BROWSER_UA);
+  const res = await client.post('/api/auth/register', {
+    email: `bench-${Date.now()}@example.com`,
+    password: 'correct horse battery staple',
+    displayName: 'Bench',
+  });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.body}`);
+  return { cookie: await client.jar.getCookieString(`${baseUrl}/`), userId: res.json<{ id: string }>().id };
+}
+
+async function peerSession(baseUrl: string, ca: string): Promise<string> {
+  const res = await request(baseUrl, { method: 'POST', path: '/login', ca, headers: { 'user-agent': BROWSER_UA } });
+  const line = res.headers['set-cookie']?.[0];
+  if (res.status !== 204 || !line) throw new Error(`peer login failed: ${res.status}`);
+  return line.split(';')[0];
+}
+
+/**
+ * Round trips per request: MONITOR marks the commands a Lua script issues (`[0 lua]`), so what
+ * is left are the commands the server sent. Counted over a few requests apart from the timed
+ * rounds, as MONITOR slows Redis down.
+ */
+async function roundTripsPerRequest(redis: Redis, target: Target, ca: string, requests = 20): Promise<Record<string, number>> {
+  // Let the requests still in flight from the last round (nginx finishes them) reach Redis first.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const monitor = redis.duplicate();
+  await monitor.connect();
+  const sent: Record<string, number> = {};
+  await monitor.monitor((line: string) => {
+    // `<time> [<db> <client address>|lua] "COMMAND" "arg" ...`
+    const [, client, command] = /^\S+ \[\d+ (\S+)\] "([^"]+)"/.exec(line) ?? [];
+    if (command === undefined || client === 'lua' || command.toLowerCase() === 'ping') return;
+    sent[command.toLowerCase()] = (sent[command.toLowerCase()] ?? 0) + 1 / requests;
+  });
+  const url = new URL(target.url);
+  for (let i = 0; i < requests; i += 1) {
+    const res = await request(url.origin, { path: url.pathname, ca, headers: { cookie: target.cookie, 'user-agent': BROWSER_UA } });
+    if (res.status !== 200) throw new Error(`${target.name}: ${res.status}`);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200)); // the last lines in flight
+  monitor.destroy();
+  return sent;
+}
+
+async function memoryUsage(redis: Redis, key: string): Promise<number> {
+  // SAMPLES 0: every element counted, not an estimate.
+  return (await redis.sendCommand(['MEMORY', 'USAGE', key, 'SAMPLES', '0'])) as number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  if (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)!.length < 2) throw new Error('bench: needs 2 cores');
+  for (const tool of ['wrk', 'taskset']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      throw new Error(`bench: ${tool} is missing: run scripts/install-bench-deps.sh (as root it installs it)`);
+    }
+  }
+  const root = findRepoRoot();
+  const peerDir = path.join(root, 'bench/peers/express-session');
+  npmCiPeer(peerDir);
+  // Every process this script starts inherits core 1; the two servers are moved to core 0.
+  pin(process.pid, OTHER_CORE);
+
+  if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
+  const stack = await startStack({
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+    nodeArgs: PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+  });
+  const peerTmp = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-'));
+  const procs = new Processes(peerTmp);
+  const redis = createClient({ url: stack.redisUrl });
+  try {
+    await redis.connect();
+    const ports = new PortPicker();
+    const [peerPort, peerHttps, peerHttp] = [await ports.pick(undefined, 'peer'), await ports.pick(undefined, 'peer https'), await ports.pick(undefined, 'peer http')];
+    const peer = procs.launch('peer', process.execPath, ['server.js'], {
+      cwd: peerDir,
+      env: { ...process.env, NODE_ENV: 'production', PORT: String(peerPort), REDIS_URL: stack.redisUrl, SESSION_SECRET: stack.appEnv.SESSION_SECRET },
+    });
+    await waitReady(peer, async () => (await httpStatus(`http://127.0.0.1:${peerPort}/healthz`)) === 200);
+    const peerNginx = await startNginx(procs, path.join(stack.dir, 'tls'), {
+      root, dir: peerTmp, logDir: peerTmp, bin: findBinaries(['nginx', 'openssl']),
+      httpsPort: peerHttps, httpPort: peerHttp, appPorts: [peerPort], basePath: '', scopeCookieToBasePath: false,
+    });
+    pin(stack.appPid(0)!, SERVER_CORE);
+    pin(peer.pid!, SERVER_CORE);
+
+    const gh = await gatehouseSession(stack.baseUrl, stack.caCert);
+    const peerCookie = await peerSession(peerNginx.baseUrl, stack.caCert);
+    const targets: Target[] = [
+      { name: 'Gatehouse GET /api/session', url: `${stack.baseUrl}/api/session`, cookie: gh.cookie, pid: () => stack.appPid(0)! },
+      { name: 'bare express-session peer GET /session', url: `${peerNginx.baseUrl}/session`, cookie: peerCookie, pid: () => peer.pid! },
+    ];
+
+    // Bytes per signed-in session, measured before any load (nothing renews it meanwhile).
+    const ghId = sessionIdOfCookieValue(gh.cookie.split('=').slice(1).join('='));
+    const peerId = sessionIdOfCookieValue(peerCookie.split('=').slice(1).join('='));
+    const bytes = {
+      gatehouseRecord: await memoryUsage(redis, `sess:${ghId}`),
+      gatehouseIndex: await memoryUsage(redis, `user-sessions:${gh.userId}`),
+      gatehouseCredential: await memoryUsage(redis, `user-credential:${gh.userId}`),
+      gatehouseRaw: (await redis.get(`sess:${ghId}`))!,
+      peerRecord: await memoryUsage(redis, `sess:${peerId}`),
+      peerRaw: (await redis.get(`sess:${peerId}`))!,
+    };
+
+    // Warm-up: JIT, connection pools, nginx's upstream keep-alive, the Redis script cache.
+    for (const target of targets) await runWrk(target, 2);
+    console.log(`bench: ${ROUNDS} rounds × ${SECONDS} s per target, ${CONNECTIONS} connections, interleaved`);
+    const results = new Map<string, Round[]>(targets.map((t) => [t.name, []]));
+    const warnings: string[] = [];
+    for (let r = 0; r < ROUNDS; r += 1) {
+      for (const target of targets) {
+        const result = await round(target, redis, SECONDS);
+        results.get(target.name)!.push(result);
+        console.log(
+          `  round ${r + 1} ${target.name}: ${fmt(result.rps)} req/s, p50 ${fmt(result.p50, 2)} ms, p99 ${fmt(result.p99, 2)} ms` +
+            `, server CPU ${fmt(result.cpuPerRequest)} µs/request` +
+            `, other processes: ${fmt(result.otherOnServerCore * 100, 1)} % of the server's core, ${fmt(result.otherOverall * 100, 1)} % overall; this script ${fmt(result.benchProcess * 100, 1)} %`,
+        );
+        if (result.errors > 0) warnings.push(`round ${r + 1} ${target.name}: ${result.errors} non-2xx responses or socket errors`);
+        if (result.otherOnServerCore > CONTENTION_LIMIT || result.otherOverall > CONTENTION_LIMIT) {
+          warnings.push(
+            `round ${r + 1} ${target.name}: other processes used ${fmt(result.otherOnServerCore * 100, 1)} % of the server's core ` +
+              `and ${fmt(result.otherOverall * 100, 1)} % of a core overall: its figures are noise`,
+          );
+        }
+      }
+    }
+
+    const summary = targets.map((t) => {
+      const rounds = results.get(t.name)!;
+      const commands: Record<string, number> = {};
+      for (const one of rounds) for (const [c, n] of Object.entries(one.commands)) commands[c] = (commands[c] ?? 0) + n / one.requests / rounds.length;
+      const m = (pick: (x: Round) => number) => median(rounds.map(pick));
+      return { name: t.name, rps: m((x) => x.rps), p50: m((x) => x.p50), p99: m((x) => x.p99), cpu: m((x) => x.cpuPerRequest), commands };
+    });
+    const [g, p] = summary;
+    const trips = [await roundTripsPerRequest(redis, targets[0], stack.caCert), await roundTripsPerRequest(redis, targets[1], stack.caCert)];
+    const sum = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+    const describe = (c: Record<string, number>) => Object.entries(c).filter(([, n]) => n >= 0.005).map(([name, n]) => `${name} ${fmt(n, 2)}`).join(', ');
+
+    console.log('');
+    console.log(`| target | req/s (median of ${ROUNDS}) | ratio | p50 | p99 | server CPU per request | Redis round trips / commands per request | Redis bytes per session |`);
+    console.log('|---|---|---|---|---|---|---|---|');
+    console.log(`| ${p.name} | ${fmt(p.rps)} | 1.00× | ${fmt(p.p50, 2)} ms | ${fmt(p.p99, 2)} ms | ${fmt(p.cpu)} µs | ${fmt(sum(trips[1]), 2)} (${describe(trips[1])}) / ${describe(p.commands)} | ${bytes.peerRecord} B (record) |`);
+    console.log(
+      `| ${g.name} | ${fmt(g.rps)} | **${fmt(g.rps / p.rps, 2)}×** | ${fmt(g.p50, 2)} ms | ${fmt(g.p99, 2)} ms (${fmt(g.p99 / p.p99, 2)}× the peer's) | ${fmt(g.cpu)} µs (${fmt(g.cpu / p.cpu, 2)}×) | ` +
+        `${fmt(sum(trips[0]), 2)} (${describe(trips[0])}) / ${describe(g.commands)} | ${bytes.gatehouseRecord + bytes.gatehouseIndex} B (record ${bytes.gatehouseRecord} + index ${bytes.gatehouseIndex}) |`,
+    );
+    console.log('');
+    console.log(`Gatehouse's record (${bytes.gatehouseRaw.length} characters): ${bytes.gatehouseRaw}`);
+    console.log(`The peer's record (${bytes.peerRaw.length} characters): ${bytes.peerRaw}`);
+    console.log(`Also per user, not per session: user-credential:<id> ${bytes.gatehouseCredential} B.`);
+    console.log(`User-Agent: ${BROWSER_UA}`);
+    if (warnings.length === 0) console.log('No CPU contention: no other process used more than 5 % of a core during any round.');
+    for (const warning of warnings) console.log(`WARNING: ${warning}`);
+    await peerNginx.shutDown();
+    await peer.stop('SIGTERM');
+  } finally {
+    await procs.stopRest();
+    if (redis.isOpen) await redis.close();
+    await stack.stop();
+    rmSync(peerTmp, { recursive: true, force: true });
+  }
+  if (PROFILE_DIR) console.log(`CPU profile of the app: ${PROFILE_DIR}/${readdirSync(PROFILE_DIR).filter((f) => f.endsWith('.cpuprofile')).pop() ?? '(none written)'}`);
+  else if (existsSync(path.join(root, 'dist'))) console.log('BENCH_PROFILE=<dir> adds a CPU profile of the app (node --cpu-prof).');
+}
+
+await main();

@@ -1,0 +1,57 @@
+import { describe, expect, it } from '@jest/globals';
+import type { SessionData } from 'express-session';
+import { deviceName, sessionRecordSerializer, USER_AGENT_MAX } from './session-record.js';
+
+const cookie = { httpOnly: true, secure: true, sameSite: 'lax' as const, path: '/', domain: undefined };
+const serializer = sessionRecordSerializer(cookie);
+const T0 = Date.UTC(2026, 0, 1);
+
+describe('sessionRecordSerializer', () => {
+  it('round-trips every field of a signed-in session, without the cookie', () => {
+    const data = {
+      cookie: { ...cookie, originalMaxAge: null, expires: null },
+      passport: { user: '43a627cf-97f4-4ca1-bd5e-78c37ce16baa' },
+      clock: { createdAt: T0, lastSeenAt: T0 + 90_000, rememberMe: true },
+      credential: T0 - 5_000,
+      ip: '203.0.113.7',
+      userAgent: '(Windows NT 10.0; Win64; x64) Chrome/131.0.0.0',
+      csrfToken: 'token',
+    } as unknown as SessionData;
+    const text = serializer.stringify(data);
+    expect(JSON.parse(text)).toEqual({
+      u: '43a627cf-97f4-4ca1-bd5e-78c37ce16baa',
+      c: T0,
+      l: 90_000,
+      r: 1,
+      k: T0 - 5_000,
+      i: '203.0.113.7',
+      a: '(Windows NT 10.0; Win64; x64) Chrome/131.0.0.0',
+      t: 'token',
+    });
+    // The cookie comes from the configuration, not from Redis.
+    expect(serializer.parse(text)).toEqual({ ...data, cookie });
+  });
+
+  it('writes no keys for what a session does not have, and reads it back the same', () => {
+    const data = { cookie: {}, clock: { createdAt: T0, lastSeenAt: T0, rememberMe: false } } as unknown as SessionData;
+    expect(serializer.stringify(data)).toBe(`{"c":${T0},"l":0}`);
+    expect(serializer.parse(serializer.stringify(data))).toEqual({ cookie, clock: data.clock });
+  });
+});
+
+describe('deviceName', () => {
+  it.each([
+    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36', '(Windows NT 10.0; Win64; x64) Chrome/131.0.0.0'],
+    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0', '(Windows NT 10.0; Win64; x64) Chrome/131.0.0.0 Edg/131.0.0.0'],
+    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0', '(Windows NT 10.0; Win64; x64; rv:140.0) Firefox/140.0'],
+    ['Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15', '(Macintosh; Intel Mac OS X 10_15_7) Version/18.1 Safari/605.1.15'],
+    ['curl/8.5.0', 'curl/8.5.0'],
+    ['Mozilla/5.0 ', 'Mozilla/5.0 '],
+  ])('%s → %s', (userAgent, expected) => {
+    expect(deviceName(userAgent)).toBe(expected);
+  });
+
+  it(`keeps at most ${USER_AGENT_MAX} characters`, () => {
+    expect(deviceName('x'.repeat(10_000))).toHaveLength(USER_AGENT_MAX);
+  });
+});
