@@ -88,6 +88,6 @@ export class RecoveryPagesController {
   @Redirect('/login?notice=email-verified', 303)
   async verify(@Req() req: Request, @Body() form: VerifyEmailDto): Promise<{ url: string } | void> {
     await this.verification.verify(form.token);
-    if (req.isAuthenticated()) return { url: '/profile?notice=email-verified' };
+    if (req.sessionState?.kind === 'signed-in') return { url: '/profile?notice=email-verified' };
   }
 }
