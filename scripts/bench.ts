@@ -15,7 +15,7 @@
  * - a warning for every round during which processes other than ours used the CPU.
  *
  * BENCH_PROFILE=<dir>: Gatehouse runs with `node --cpu-prof` and leaves its profile there.
- * The system packages (wrk, taskset) come from scripts/install-bench-deps.sh.
+ * The system packages (wrk, taskset) come from `scripts/install-system-deps.sh --bench`.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync, existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
@@ -287,7 +287,7 @@ async function main(): Promise<void> {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
     } catch {
-      throw new Error(`bench: ${tool} is missing: run scripts/install-bench-deps.sh (as root it installs it)`);
+      throw new Error(`bench: ${tool} is missing: run bash scripts/install-system-deps.sh --bench (as root it installs it)`);
     }
   }
   const root = findRepoRoot();

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Installs the system programs the stack harness (test/stack/stack.ts) starts: PostgreSQL,
-# Redis, nginx and openssl, plus Chromium for the browser tests when given --browser.
+# Redis, nginx and openssl; plus Chromium for the browser tests with --browser, and wrk and
+# taskset (util-linux) for `npm run bench` with --bench (and linux-perf with --perf).
 # Idempotent and quiet when everything is there. Missing packages are installed with apt-get
 # when running as root (a fresh CI machine); otherwise the script says what to install and
 # fails. Only the binaries are used: the harness runs private, throwaway instances on its own
 # ports, never the services these packages may set up.
 set -euo pipefail
 
-browser=false
+browser=false bench=false perf=false
 for arg in "$@"; do
   case "$arg" in
     --browser) browser=true ;;
-    *) echo "usage: $0 [--browser]" >&2; exit 2 ;;
+    --bench) bench=true ;;
+    --perf) perf=true ;;
+    *) echo "usage: $0 [--browser] [--bench] [--perf]" >&2; exit 2 ;;
   esac
 done
 
@@ -33,6 +36,13 @@ have nginx || missing+=(nginx-light)   # the light build has every module the te
 have openssl || missing+=(openssl)
 if $browser && [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
   missing+=(chromium)
+fi
+if $bench; then
+  have wrk || missing+=(wrk)
+  have taskset || missing+=(util-linux)
+fi
+if $perf && ! have perf; then
+  missing+=(linux-perf)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
