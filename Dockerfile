@@ -8,7 +8,7 @@
 # The one image serves two compose services: `app` (the default CMD) and `migrate` (the TypeORM
 # CLI, which is a production dependency, on dist/src/database/data-source.js).
 # No compiler toolchain anywhere, and no dependency runs code at install time (--ignore-scripts):
-# argon2 loads the prebuilt binary that ships inside its npm package without its install script.
+# @node-rs/argon2 loads a prebuilt binary from its per-platform package (an optional dependency).
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app

@@ -16,7 +16,8 @@
  * Prints the authenticated GET's p50/p99 idle and during the storm, their ratio (the goal: p99
  * during the storm within 3x idle), and what the storm got: password checks per second (401s),
  * 503s from the full hashing queue, 429s from the limits. Only the stack on this machine is ever
- * contacted.
+ * contacted. STORM_PROFILE=<dir> writes a CPU profile of the app there (node --cpu-prof; read it
+ * with `node dist/scripts/profile-top.js <file>`).
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -39,7 +40,7 @@ function intFromEnv(name: string, fallback: number, min: number, max: number): n
 
 const STORM_SECONDS = intFromEnv('STORM_SECONDS', 8, 1, 120);
 const STORM_CLIENTS = intFromEnv('STORM_CLIENTS', 50, 1, 200);
-const IDLE_REQUESTS = 300;
+const IDLE_REQUESTS = 1_000;
 
 /** One wrong-password login on a storm client's own keep-alive connection. */
 function stormLogin(baseUrl: string, agent: https.Agent, email: string): Promise<number> {
@@ -83,7 +84,7 @@ const percentile = (values: number[], p: number): number => {
 };
 
 async function measure(): Promise<void> {
-  const stack = await startStack({ env: { LOG_LEVEL: 'warn' } });
+  const stack = await startStack({ env: { LOG_LEVEL: 'warn' }, nodeArgs: process.env.STORM_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.STORM_PROFILE}`] : [] });
   try {
     const target = { baseUrl: stack.baseUrl, ca: stack.caCert };
     const { client } = await signedInClient(target);

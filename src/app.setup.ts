@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module.js';
+import { shedSignInsWhenBusy } from './auth/sign-in-shedding.js';
 import { bodyHandling } from './common/body-guard.js';
 import { GracefulShutdown } from './common/graceful-shutdown.js';
 import { createAppLogger, requestLogger } from './common/logging.js';
@@ -46,6 +47,7 @@ export function configureApp(app: NestExpressApplication): void {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
+  shedSignInsWhenBusy(app);
   configureViews(app, config);
   app.use(bodyHandling(BODY_LIMIT));
   app.use(app.get(SessionAuthenticator).handlers());

@@ -17,18 +17,13 @@ export class HashingBusyException extends ServiceUnavailableException {
 }
 
 /**
- * Hashes that may run at once: one per core but one (each argon2 hash is one lane and keeps its
- * core busy; the event loop, which answers everyone else, keeps a core of its own), at least one,
- * at most 4. libuv's
- * pool gets this many threads more than its default 4, so DNS and file work always find a free
- * thread (main.ts sets UV_THREADPOOL_SIZE before the pool starts).
+ * Hashes that may run at once: one per core (each argon2 hash is one lane and keeps its core
+ * busy), at most 4. They run at the lowest CPU priority (Argon2Threads), so the event loop, which
+ * answers everyone else, takes a core from them whenever it has work.
  */
 export function hashingThreads(): number {
-  return Math.max(1, Math.min(4, os.availableParallelism() - 1));
+  return Math.max(1, Math.min(4, os.availableParallelism()));
 }
-
-/** libuv's own default: the threads left for DNS lookups and file system work. */
-export const LIBUV_DEFAULT_THREADS = 4;
 
 interface Waiter {
   start(): void;
@@ -36,11 +31,10 @@ interface Waiter {
 }
 
 /**
- * A semaphore in front of argon2. argon2 hashes on libuv's thread pool, which DNS lookups and
- * file reads share: unbounded, a login storm would queue thousands of 19 MiB hashes there, and
- * everything else (new Postgres and Redis connections resolve names) would wait behind them. So at
- * most `width` hashes run at once, on threads of their own (main.ts sizes the pool), a short queue
- * waits, and whoever would wait past the deadline, or finds the queue full, gets a 503 at once.
+ * A semaphore in front of argon2. Unbounded, a login storm would queue thousands of 19 MiB hashes
+ * and every sign-in would wait behind them. So at most `width` hashes run at once (one per hashing
+ * thread), a short queue waits, and whoever would wait past the deadline, or finds the queue full,
+ * gets a 503 at once.
  */
 export class HashingPool {
   private active = 0;
@@ -48,7 +42,7 @@ export class HashingPool {
 
   constructor(
     readonly width: number,
-    private readonly maxQueue: number,
+    readonly maxQueue: number,
     private readonly deadlineMs = HASH_WAIT_DEADLINE_MS,
   ) {}
 

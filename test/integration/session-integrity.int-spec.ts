@@ -1,6 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Controller, Get } from '@nestjs/common';
 import { ClientOfflineError } from 'redis';
+import { Argon2Threads } from '../../src/auth/argon2-threads.js';
 import { PasswordService } from '../../src/auth/password.service.js';
 import { sessionIdOfCookieValue } from '../../src/session/session-cookie.js';
 import { SessionStore } from '../../src/session/session-store.js';
@@ -209,5 +211,42 @@ describe('fail closed', () => {
     const res = await client.get('/api/session');
     expect([res.status, res.json()]).toEqual([401, SESSION_EXPIRED]);
     expect(await redis.exists(key)).toBe(0);
+  });
+});
+
+describe('bounded hashing', () => {
+  it('sign-ins beyond what the hashing pool can run or queue are answered 503 at once, before any counting', async () => {
+    const passwords = inProcess.app.get(PasswordService);
+    const verify = Argon2Threads.prototype.verify;
+    jest.spyOn(Argon2Threads.prototype, 'verify').mockImplementation(async function (this: Argon2Threads, hash, password) {
+      await held.wait(); // each hash holds its thread until the gate opens; the rest queue behind them
+      return verify.call(this, hash, password);
+    });
+
+    const admitted = Array.from({ length: passwords.capacity }, (_, i) =>
+      new Client(inProcess.target).post('/api/auth/login', { email: `queued-${i}@example.com`, password: 'not the password' }),
+    );
+    await held.reached;
+    while (!passwords.busy) await sleep(10); // the other admitted sign-ins reach the queue
+    const refusals = [
+      await new Client(inProcess.target).post('/api/auth/login', { email: 'refused@example.com', password: 'not the password' }),
+      await new Client(inProcess.target).post('/api/auth/register', newUser()),
+      // Refused before its body is even validated (a 400 otherwise): shedding costs next to nothing.
+      await new Client(inProcess.target).post('/api/auth/login', { email: 'not an email' }),
+    ];
+    for (const refused of refusals) {
+      expect([refused.status, refused.headers['retry-after'], refused.json()]).toEqual([
+        503,
+        '1',
+        { statusCode: 503, error: 'Service Unavailable', message: 'Too many sign-ins at once; try again in a moment' },
+      ]);
+      expect(refused.setCookies).toEqual([]);
+    }
+    expect(await redis.keys('*refused@example.com*')).toEqual([]); // no brute-force counter was touched
+
+    held.open();
+    for (const res of await Promise.all(admitted)) expect(res.status).toBe(401);
+    const after = await new Client(inProcess.target).post('/api/auth/login', { email: 'refused@example.com', password: 'not the password' });
+    expect(after.status).toBe(401); // the pool drained: sign-ins are admitted again
   });
 });
