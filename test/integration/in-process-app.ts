@@ -43,5 +43,5 @@ export async function startInProcessApp(
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
   configureApp(app);
   await app.listen(port, '127.0.0.1');
-  return { app, target: { baseUrl, ca: '' }, close: () => app.close() };
+  return { app, target: { baseUrl, ca: '', nginx: false }, close: () => app.close() };
 }

@@ -28,7 +28,7 @@ export class Client {
 
   async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ClientResponse> {
     const url = this.target.baseUrl + path;
-    if (isRateLimited(method, path)) await paceRateLimited();
+    if (this.target.nginx !== false && isRateLimited(method, path)) await paceRateLimited();
     const cookie = await this.jar.getCookieString(url);
     const res = await request(this.target.baseUrl, {
       method,

@@ -13,6 +13,8 @@ export interface Target {
   ca: string;
   /** The native stack, when the spec started one; undefined against an external deployment. */
   stack?: Stack;
+  /** False for the app alone (the in-process tier): no nginx, so no rate limit to pace for. */
+  nginx?: boolean;
 }
 
 export const EXTERNAL_BASE_URL = process.env.E2E_BASE_URL;
