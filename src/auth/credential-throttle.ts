@@ -4,7 +4,7 @@ import { TooManyRequestsException } from '../common/too-many-requests.exception.
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
 import { clientKey } from './client-address.js';
 
-// The brute-force limits of every password check (README, Limits), in one place.
+// The brute-force limits of every password check (README, When things go wrong), in one place.
 /** Consecutive failures for one email (or user) from one client that lock that pair. */
 export const EMAIL_FAILURE_LIMIT = 10;
 /** Failures from one client that are tolerated, whatever the email; one more locks the client. */

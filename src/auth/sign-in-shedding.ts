@@ -15,7 +15,7 @@ const SIGN_IN_ROUTES = ['/api/auth/login', '/api/auth/register'];
  * pool can run or queue (PasswordService.capacity). The rest get the 503 with Retry-After that a
  * full pool gives, before the session, the body and Nest's pipeline run for them, which cost
  * twenty times as much: in a login storm such requests are nearly all of them, and at full cost
- * they would take the event loop from everyone else (README, Limits). Registered on Express's own
+ * they would take the event loop from everyone else (README, When things go wrong). Registered on Express's own
  * router, so the paths match exactly as the controller's routes do (any case, a trailing slash).
  */
 export function shedSignInsWhenBusy(app: NestExpressApplication): void {
