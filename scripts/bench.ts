@@ -153,6 +153,8 @@ function ms(value: string): number {
 function runWrk(target: Target, seconds: number): Promise<WrkResult> {
   // The shell waits for wrk, then prints its own /proc stat, whose cutime/cstime are wrk's CPU.
   const script = 'wrk "$@"; status=$?; echo "@@stat $(cat /proc/$$/stat)"; exit $status';
+  // Command-line flags next to their values, as hand-formatted:
+  // prettier-ignore
   const args = [
     '-c', script, 'sh', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency',
     '-H', `Cookie: ${target.cookie}`, '-H', `User-Agent: ${BROWSER_UA}`, target.url,
@@ -172,7 +174,14 @@ function runWrk(target: Target, seconds: number): Promise<WrkResult> {
         p50: ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ''),
         p99: ms(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ''),
         requests: Number(/(\d+) requests in/.exec(out)?.[1]),
-        errors: non2xx + (socketErrors ? socketErrors.slice(1).map(Number).reduce((a, b) => a + b, 0) : 0),
+        errors:
+          non2xx +
+          (socketErrors
+            ? socketErrors
+                .slice(1)
+                .map(Number)
+                .reduce((a, b) => a + b, 0)
+            : 0),
         ticks: Number(statLine[13]) + Number(statLine[14]),
       });
     });
@@ -307,15 +316,32 @@ async function main(): Promise<void> {
   try {
     await redis.connect();
     const ports = new PortPicker();
-    const [peerPort, peerHttps, peerHttp] = [await ports.pick(undefined, 'peer'), await ports.pick(undefined, 'peer https'), await ports.pick(undefined, 'peer http')];
+    const [peerPort, peerHttps, peerHttp] = [
+      await ports.pick(undefined, 'peer'),
+      await ports.pick(undefined, 'peer https'),
+      await ports.pick(undefined, 'peer http'),
+    ];
     const peer = procs.launch('peer', process.execPath, ['server.js'], {
       cwd: peerDir,
-      env: { ...process.env, NODE_ENV: 'production', PORT: String(peerPort), REDIS_URL: stack.redisUrl, SESSION_SECRET: stack.appEnv.SESSION_SECRET },
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        PORT: String(peerPort),
+        REDIS_URL: stack.redisUrl,
+        SESSION_SECRET: stack.appEnv.SESSION_SECRET,
+      },
     });
     await waitReady(peer, async () => (await httpStatus(`http://127.0.0.1:${peerPort}/healthz`)) === 200);
     const peerNginx = await startNginx(procs, path.join(stack.dir, 'tls'), {
-      root, dir: peerTmp, logDir: peerTmp, bin: findBinaries(['nginx', 'openssl']),
-      httpsPort: peerHttps, httpPort: peerHttp, appPorts: [peerPort], basePath: '', scopeCookieToBasePath: false,
+      root,
+      dir: peerTmp,
+      logDir: peerTmp,
+      bin: findBinaries(['nginx', 'openssl']),
+      httpsPort: peerHttps,
+      httpPort: peerHttp,
+      appPorts: [peerPort],
+      basePath: '',
+      scopeCookieToBasePath: false,
     });
     pin(stack.appPid(0)!, SERVER_CORE);
     pin(peer.pid!, SERVER_CORE);
@@ -366,19 +392,31 @@ async function main(): Promise<void> {
     const summary = targets.map((t) => {
       const rounds = results.get(t.name)!;
       const commands: Record<string, number> = {};
-      for (const one of rounds) for (const [c, n] of Object.entries(one.commands)) commands[c] = (commands[c] ?? 0) + n / one.requests / rounds.length;
+      for (const one of rounds)
+        for (const [c, n] of Object.entries(one.commands)) commands[c] = (commands[c] ?? 0) + n / one.requests / rounds.length;
       const m = (pick: (x: Round) => number) => median(rounds.map(pick));
       return { name: t.name, rps: m((x) => x.rps), p50: m((x) => x.p50), p99: m((x) => x.p99), cpu: m((x) => x.cpuPerRequest), commands };
     });
     const [g, p] = summary;
-    const trips = [await roundTripsPerRequest(redis, targets[0], stack.caCert), await roundTripsPerRequest(redis, targets[1], stack.caCert)];
+    const trips = [
+      await roundTripsPerRequest(redis, targets[0], stack.caCert),
+      await roundTripsPerRequest(redis, targets[1], stack.caCert),
+    ];
     const sum = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
-    const describe = (c: Record<string, number>) => Object.entries(c).filter(([, n]) => n >= 0.005).map(([name, n]) => `${name} ${fmt(n, 2)}`).join(', ');
+    const describe = (c: Record<string, number>) =>
+      Object.entries(c)
+        .filter(([, n]) => n >= 0.005)
+        .map(([name, n]) => `${name} ${fmt(n, 2)}`)
+        .join(', ');
 
     console.log('');
-    console.log(`| target | req/s (median of ${ROUNDS}) | ratio | p50 | p99 | server CPU per request | Redis round trips / commands per request | Redis bytes per session |`);
+    console.log(
+      `| target | req/s (median of ${ROUNDS}) | ratio | p50 | p99 | server CPU per request | Redis round trips / commands per request | Redis bytes per session |`,
+    );
     console.log('|---|---|---|---|---|---|---|---|');
-    console.log(`| ${p.name} | ${fmt(p.rps)} | 1.00× | ${fmt(p.p50, 2)} ms | ${fmt(p.p99, 2)} ms | ${fmt(p.cpu)} µs | ${fmt(sum(trips[1]), 2)} (${describe(trips[1])}) / ${describe(p.commands)} | ${bytes.peerRecord} B (record) |`);
+    console.log(
+      `| ${p.name} | ${fmt(p.rps)} | 1.00× | ${fmt(p.p50, 2)} ms | ${fmt(p.p99, 2)} ms | ${fmt(p.cpu)} µs | ${fmt(sum(trips[1]), 2)} (${describe(trips[1])}) / ${describe(p.commands)} | ${bytes.peerRecord} B (record) |`,
+    );
     console.log(
       `| ${g.name} | ${fmt(g.rps)} | **${fmt(g.rps / p.rps, 2)}×** | ${fmt(g.p50, 2)} ms | ${fmt(g.p99, 2)} ms (${fmt(g.p99 / p.p99, 2)}× the peer's) | ${fmt(g.cpu)} µs (${fmt(g.cpu / p.cpu, 2)}×) | ` +
         `${fmt(sum(trips[0]), 2)} (${describe(trips[0])}) / ${describe(g.commands)} | ${bytes.gatehouseRecord + bytes.gatehouseIndex} B (record ${bytes.gatehouseRecord} + index ${bytes.gatehouseIndex}) |`,
@@ -398,7 +436,14 @@ async function main(): Promise<void> {
     await stack.stop();
     rmSync(peerTmp, { recursive: true, force: true });
   }
-  if (PROFILE_DIR) console.log(`CPU profile of the app: ${PROFILE_DIR}/${readdirSync(PROFILE_DIR).filter((f) => f.endsWith('.cpuprofile')).pop() ?? '(none written)'}`);
+  if (PROFILE_DIR)
+    console.log(
+      `CPU profile of the app: ${PROFILE_DIR}/${
+        readdirSync(PROFILE_DIR)
+          .filter((f) => f.endsWith('.cpuprofile'))
+          .pop() ?? '(none written)'
+      }`,
+    );
   else if (existsSync(path.join(root, 'dist'))) console.log('BENCH_PROFILE=<dir> adds a CPU profile of the app (node --cpu-prof).');
 }
 

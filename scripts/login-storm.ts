@@ -48,7 +48,11 @@ function stormLogin(baseUrl: string, agent: https.Agent, email: string): Promise
     const body = JSON.stringify({ email, password: 'not the password at all' });
     const req = https.request(
       `${baseUrl}/api/auth/login`,
-      { method: 'POST', agent, headers: { origin: baseUrl, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        method: 'POST',
+        agent,
+        headers: { origin: baseUrl, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -84,7 +88,10 @@ const percentile = (values: number[], p: number): number => {
 };
 
 async function measure(): Promise<void> {
-  const stack = await startStack({ env: { LOG_LEVEL: 'warn' }, nodeArgs: process.env.STORM_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.STORM_PROFILE}`] : [] });
+  const stack = await startStack({
+    env: { LOG_LEVEL: 'warn' },
+    nodeArgs: process.env.STORM_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.STORM_PROFILE}`] : [],
+  });
   try {
     const target = { baseUrl: stack.baseUrl, ca: stack.caCert };
     const { client } = await signedInClient(target);
@@ -97,7 +104,9 @@ async function measure(): Promise<void> {
         const start = performance.now();
         const req = https.get(`${stack.baseUrl}/api/session`, { agent, headers: { cookie } }, (res) => {
           res.resume();
-          res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - start) : reject(new Error(`GET /api/session: ${res.statusCode}`))));
+          res.on('end', () =>
+            res.statusCode === 200 ? resolve(performance.now() - start) : reject(new Error(`GET /api/session: ${res.statusCode}`)),
+          );
         });
         req.on('error', reject);
       });
@@ -123,7 +132,9 @@ async function measure(): Promise<void> {
     const others = Object.fromEntries(Object.entries(outcomes).filter(([status]) => !['401', '429', '503'].includes(status)));
     console.log(`Authenticated GET /api/session through nginx (one keep-alive connection):`);
     console.log(`  idle:        p50 ${idle50.toFixed(1)} ms, p99 ${idle99.toFixed(1)} ms (${idle.length} requests)`);
-    console.log(`  login storm: p50 ${storm50.toFixed(1)} ms, p99 ${storm99.toFixed(1)} ms (${during.length} requests, ${STORM_CLIENTS} storm clients)`);
+    console.log(
+      `  login storm: p50 ${storm50.toFixed(1)} ms, p99 ${storm99.toFixed(1)} ms (${during.length} requests, ${STORM_CLIENTS} storm clients)`,
+    );
     console.log(`  p99 during the storm / idle: ${(storm99 / idle99).toFixed(2)}x (goal: within 3x)`);
     console.log(
       `The storm: ${((outcomes[401] ?? 0) / stormSeconds).toFixed(0)} password checks/s (401), ` +

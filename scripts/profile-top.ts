@@ -30,7 +30,12 @@ function owner(url: string): string {
     return scope.startsWith('@') ? `${scope}/${name}` : scope;
   }
   const dist = url.indexOf('/dist/');
-  if (dist >= 0) return url.slice(dist + 1).split('/').slice(0, 3).join('/');
+  if (dist >= 0)
+    return url
+      .slice(dist + 1)
+      .split('/')
+      .slice(0, 3)
+      .join('/');
   return url.startsWith('node:') ? '(node)' : url === '' ? '(native)' : url;
 }
 

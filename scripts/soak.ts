@@ -166,10 +166,7 @@ export async function soak(stack: Stack, options: SoakOptions): Promise<SoakRepo
   };
   const all = stats(latencies.map((l) => l.ms));
   const bySteps = Object.fromEntries(
-    [...new Set(latencies.map((l) => l.name))].map((name) => [
-      name,
-      stats(latencies.filter((l) => l.name === name).map((l) => l.ms)),
-    ]),
+    [...new Set(latencies.map((l) => l.name))].map((name) => [name, stats(latencies.filter((l) => l.name === name).map((l) => l.ms))]),
   );
   return {
     seconds: elapsedS,
@@ -199,7 +196,10 @@ export function formatReport(r: SoakReport): string {
     `app RSS: ${r.rssStartMiB.toFixed(1)} MiB at start, ${r.rssEndMiB.toFixed(1)} MiB at end` +
       ` (every 10 s: ${r.rssSamplesMiB.map((m) => m.toFixed(0)).join(', ')})`,
     `logged-out sessions: ${r.loggedOutSessions}, Redis keys left behind: ${r.leftovers.length}` +
-      r.leftovers.slice(0, 10).map((k) => `\n  ${k}`).join(''),
+      r.leftovers
+        .slice(0, 10)
+        .map((k) => `\n  ${k}`)
+        .join(''),
   ].join('\n');
 }
 

@@ -51,7 +51,8 @@ export function jsonOnly(): RequestHandler {
     // req.is() is null when the request has no body, false when the body is of another type. A
     // body without a Content-Type is refused only when it is known not to be empty: Node's own
     // client, among others, sends a bodiless POST as an empty chunked body.
-    const refused = req.headers['content-type'] !== undefined ? req.is('application/json') === false : Number(req.headers['content-length'] ?? 0) > 0;
+    const refused =
+      req.headers['content-type'] !== undefined ? req.is('application/json') === false : Number(req.headers['content-length'] ?? 0) > 0;
     if (refused) {
       return next(new UnsupportedMediaTypeException('Request body must be JSON (Content-Type: application/json)'));
     }
@@ -70,12 +71,7 @@ const API_PATH = /^\/api(\/|$)/i;
  * and measurements); they would leave it exactly as it is, with no `req.body`.
  */
 export function bodyHandling(limit: string): RequestHandler {
-  const steps: RequestHandler[] = [
-    jsonOnly(),
-    bodyParser.json({ limit }),
-    bodyParser.urlencoded({ limit, extended: false }),
-    bodyGuard(),
-  ];
+  const steps: RequestHandler[] = [jsonOnly(), bodyParser.json({ limit }), bodyParser.urlencoded({ limit, extended: false }), bodyGuard()];
   return (req: Request, res: Response, next: NextFunction) => {
     if (!hasBody(req)) return next();
     let i = API_PATH.test(req.path) ? 0 : 1;

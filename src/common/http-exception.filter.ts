@@ -52,9 +52,7 @@ export function toErrorBody(exception: unknown): ErrorBody {
     const response = exception.getResponse();
     const message =
       bodyErrorMessage(exception.cause) ??
-      (typeof response === 'string'
-        ? response
-        : ((response as { message?: string | string[] }).message ?? exception.message));
+      (typeof response === 'string' ? response : ((response as { message?: string | string[] }).message ?? exception.message));
     return { statusCode: status, error: REASONS[status] ?? HttpStatus[status] ?? 'Error', message };
   }
   const dependency = unavailableDependency(exception);

@@ -21,7 +21,11 @@ describe('unavailableDependency', () => {
     ['Redis socket closed', new SocketClosedUnexpectedlyError(), 'redis'],
     ['Redis client closed (shutdown)', new ClientClosedError(), 'redis'],
     ['Redis loading its data after a restart', new ErrorReply('LOADING Redis is loading the dataset in memory'), 'redis'],
-    ['a primary turned replica by a failover, to a write', new ErrorReply("READONLY You can't write against a read only replica."), 'redis'],
+    [
+      'a primary turned replica by a failover, to a write',
+      new ErrorReply("READONLY You can't write against a read only replica."),
+      'redis',
+    ],
     ['a primary turned replica by a failover, to WAIT', new ErrorReply('ERR WAIT cannot be used with replica instances.'), 'redis'],
     ['Redis full at its maxmemory (noeviction)', new ErrorReply("OOM command not allowed when used memory > 'maxmemory'."), 'redis'],
     ['Postgres refusing connections', withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'), 'postgres'],

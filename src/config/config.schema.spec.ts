@@ -112,7 +112,10 @@ describe('parseConfig', () => {
     [{ REDIS_SENTINELS: 'sentinel-1' }, 'REDIS_SENTINELS: must be a comma list of host:port'],
     [{ REDIS_SENTINELS: 'a:26379,,b:26379' }, 'REDIS_SENTINELS: must be a comma list of host:port'],
     [{ REDIS_SENTINELS: 'a:70000' }, 'REDIS_SENTINELS: must be a comma list of host:port'],
-    [{ REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_MASTER: 'my master' }, 'REDIS_SENTINEL_MASTER: must be a name of letters, digits, dots, dashes or underscores'],
+    [
+      { REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_MASTER: 'my master' },
+      'REDIS_SENTINEL_MASTER: must be a name of letters, digits, dots, dashes or underscores',
+    ],
     [{ PORT: '70000' }, 'PORT: must be a whole number from 1 to 65535'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV: must be development, production or test'],
     [{ SESSION_COOKIE_SECURE: 'yes' }, 'SESSION_COOKIE_SECURE: must be true or false'],
@@ -132,7 +135,10 @@ describe('parseConfig', () => {
     [{ SESSION_COOKIE_PATH: 'app' }, 'SESSION_COOKIE_PATH: must start with / and contain no spaces or semicolons'],
     [{ SESSION_IDLE_TIMEOUT: '5 minutes' }, 'SESSION_IDLE_TIMEOUT: must be a duration: 90, 90s, 30m, 12h or 14d'],
     [{ SESSION_IDLE_TIMEOUT: '0' }, 'SESSION_IDLE_TIMEOUT: must be a duration: 90, 90s, 30m, 12h or 14d'],
-    [{ SESSION_REMEMBER_TIMEOUT: '999999999d' }, 'SESSION_REMEMBER_TIMEOUT: must be a duration: 90, 90s, 30m, 12h or 14d, at most 400 days'],
+    [
+      { SESSION_REMEMBER_TIMEOUT: '999999999d' },
+      'SESSION_REMEMBER_TIMEOUT: must be a duration: 90, 90s, 30m, 12h or 14d, at most 400 days',
+    ],
     [{ SESSION_REMEMBER_TIMEOUT: '401d' }, 'SESSION_REMEMBER_TIMEOUT: must be a duration: 90, 90s, 30m, 12h or 14d, at most 400 days'],
     [{ SESSION_MAX_PER_USER: '0' }, 'SESSION_MAX_PER_USER: must be a whole number from 1 to 1000'],
     [{ SESSION_IDLE_TIMEOUT: '13h' }, 'SESSION_IDLE_TIMEOUT: must not be longer than SESSION_ABSOLUTE_TIMEOUT'],
@@ -162,7 +168,12 @@ describe('parseConfig', () => {
   });
 
   it('takes the Sentinels instead of REDIS_URL', () => {
-    const result = parseConfig({ ...base, REDIS_URL: '', REDIS_SENTINELS: 'sentinel-1:26379, 10.0.0.2:26380,[::1]:26381', REDIS_SENTINEL_MASTER: 'sessions' });
+    const result = parseConfig({
+      ...base,
+      REDIS_URL: '',
+      REDIS_SENTINELS: 'sentinel-1:26379, 10.0.0.2:26380,[::1]:26381',
+      REDIS_SENTINEL_MASTER: 'sessions',
+    });
     expect(result.ok && result.config).toMatchObject({
       redisUrl: undefined,
       redisSentinels: [

@@ -18,7 +18,11 @@ const TRUST_PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const DOMAIN = /^\.?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
-const optional = z.string().trim().optional().transform((v) => (v === '' ? undefined : v));
+const optional = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
 const required = z.string({ error: 'is required' }).trim().min(1, { error: 'is required', abort: true });
 const bool = optional.refine((v) => v === undefined || v === 'true' || v === 'false', {
   error: 'must be true or false',
@@ -117,7 +121,9 @@ const envSchema = z.object({
   PASSWORD_MIN_LENGTH: integer(12, 8, 128),
   // Mail (README, "Account recovery"). The URL may carry the SMTP password: never echoed.
   SMTP_URL: required.refine((v) => /^smtps?:\/\/[^/]/.test(v), { error: 'must be an smtp:// or smtps:// URL' }),
-  MAIL_FROM: optional.refine((v) => v === undefined || /^[^\r\n]*@[^\r\n]*$/.test(v), { error: 'must be an address such as Gatehouse <no-reply@example.com>' }),
+  MAIL_FROM: optional.refine((v) => v === undefined || /^[^\r\n]*@[^\r\n]*$/.test(v), {
+    error: 'must be an address such as Gatehouse <no-reply@example.com>',
+  }),
   PASSWORD_RESET_TTL: duration('30m'),
   EMAIL_VERIFY_TTL: duration('24h'),
   REQUIRE_VERIFIED_EMAIL: bool,
@@ -193,7 +199,8 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): ConfigR
   const { env, problems: fileProblems } = resolveSecretFiles(rawEnv);
   const parsed = envSchema.safeParse(env);
   // Depends on two variables, so it is checked here rather than in the schema; reported with the others.
-  const redisProblems = env.REDIS_URL?.trim() || env.REDIS_SENTINELS?.trim() ? [] : ['REDIS_URL: is required (unless REDIS_SENTINELS is set)'];
+  const redisProblems =
+    env.REDIS_URL?.trim() || env.REDIS_SENTINELS?.trim() ? [] : ['REDIS_URL: is required (unless REDIS_SENTINELS is set)'];
   if (!parsed.success || fileProblems.length || redisProblems.length) {
     return {
       ok: false,

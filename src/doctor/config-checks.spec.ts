@@ -29,7 +29,12 @@ describe('configChecks', () => {
   });
 
   it('reports every start-up problem as GH-C001 with its variable and fix, and never a value', () => {
-    const report = configChecks({ ...healthy, SESSION_SECRET: 'short-secret', SESSION_COOKIE_SAMESITE: 'none', SESSION_COOKIE_SECURE: 'false' });
+    const report = configChecks({
+      ...healthy,
+      SESSION_SECRET: 'short-secret',
+      SESSION_COOKIE_SAMESITE: 'none',
+      SESSION_COOKIE_SECURE: 'false',
+    });
     expect(report.text()).toBe(
       [
         'FAIL GH-C001 the app refuses to start: SESSION_SECRET: every secret must be at least 32 characters in production — set SESSION_SECRET to a random string of at least 32 characters (openssl rand -hex 32)',
@@ -44,16 +49,68 @@ describe('configChecks', () => {
   });
 
   it.each([
-    ['NODE_ENV not production', { NODE_ENV: 'development' }, ['WARN GH-C002 NODE_ENV is development, not production: short secrets, cookies without Secure and a missing PUBLIC_ORIGIN are accepted']],
-    ['a hop count above one', { TRUST_PROXY: '2' }, ['WARN GH-C003 TRUST_PROXY=2 trusts 2 proxy hops: unless 2 proxies in front each set X-Forwarded-For, a client chooses its own address (and dodges per-address limits)']],
-    ['Secure cookies and no trusted proxy', { TRUST_PROXY: 'false' }, ['FAIL GH-C004 SESSION_COOKIE_SECURE is on but TRUST_PROXY trusts no proxy: the app (plain http behind the TLS proxy) never sees HTTPS, so login answers 200 and sends no cookie']],
-    ['a repeated secret', { SESSION_SECRET: 'abcd1234'.repeat(5) }, ['WARN GH-C005 SESSION_SECRET is one short string repeated: whoever guesses it can sign session cookies']],
-    ['a dictionary secret among two', { SESSION_SECRET: `${SECRET},my-super-long-session-secret-for-prod` }, ['WARN GH-C005 SESSION_SECRET (entry 2 of 2) contains a common word (secret, password, changeme, …): whoever guesses it can sign session cookies']],
-    ['a secret of words', { SESSION_SECRET: 'correct horse battery staple again' }, ['WARN GH-C005 SESSION_SECRET is made of words only: whoever guesses it can sign session cookies']],
-    ['an idle timeout over an hour', { SESSION_IDLE_TIMEOUT: '2h' }, ['WARN GH-C006 SESSION_IDLE_TIMEOUT is 2h: a session left open on a shared computer stays usable for over an hour']],
-    ['remember-me over 30 days', { SESSION_REMEMBER_TIMEOUT: '45d' }, ['WARN GH-C007 SESSION_REMEMBER_TIMEOUT is 45d: a stolen remember-me cookie works for over 30 days']],
-    ['SameSite=None', { SESSION_COOKIE_SAMESITE: 'none' }, ['WARN GH-C008 SESSION_COOKIE_SAMESITE=none: browsers send the session cookie with requests from every other site, so only the Origin check stands against CSRF']],
-    ['smtp:// to a remote host', { SMTP_URL: 'smtp://user:pw@mail.example.net:25' }, ['WARN GH-C009 SMTP_URL is smtp:// to mail.example.net, which is not local: reset links and any SMTP password may cross the network unencrypted']],
+    [
+      'NODE_ENV not production',
+      { NODE_ENV: 'development' },
+      [
+        'WARN GH-C002 NODE_ENV is development, not production: short secrets, cookies without Secure and a missing PUBLIC_ORIGIN are accepted',
+      ],
+    ],
+    [
+      'a hop count above one',
+      { TRUST_PROXY: '2' },
+      [
+        'WARN GH-C003 TRUST_PROXY=2 trusts 2 proxy hops: unless 2 proxies in front each set X-Forwarded-For, a client chooses its own address (and dodges per-address limits)',
+      ],
+    ],
+    [
+      'Secure cookies and no trusted proxy',
+      { TRUST_PROXY: 'false' },
+      [
+        'FAIL GH-C004 SESSION_COOKIE_SECURE is on but TRUST_PROXY trusts no proxy: the app (plain http behind the TLS proxy) never sees HTTPS, so login answers 200 and sends no cookie',
+      ],
+    ],
+    [
+      'a repeated secret',
+      { SESSION_SECRET: 'abcd1234'.repeat(5) },
+      ['WARN GH-C005 SESSION_SECRET is one short string repeated: whoever guesses it can sign session cookies'],
+    ],
+    [
+      'a dictionary secret among two',
+      { SESSION_SECRET: `${SECRET},my-super-long-session-secret-for-prod` },
+      [
+        'WARN GH-C005 SESSION_SECRET (entry 2 of 2) contains a common word (secret, password, changeme, …): whoever guesses it can sign session cookies',
+      ],
+    ],
+    [
+      'a secret of words',
+      { SESSION_SECRET: 'correct horse battery staple again' },
+      ['WARN GH-C005 SESSION_SECRET is made of words only: whoever guesses it can sign session cookies'],
+    ],
+    [
+      'an idle timeout over an hour',
+      { SESSION_IDLE_TIMEOUT: '2h' },
+      ['WARN GH-C006 SESSION_IDLE_TIMEOUT is 2h: a session left open on a shared computer stays usable for over an hour'],
+    ],
+    [
+      'remember-me over 30 days',
+      { SESSION_REMEMBER_TIMEOUT: '45d' },
+      ['WARN GH-C007 SESSION_REMEMBER_TIMEOUT is 45d: a stolen remember-me cookie works for over 30 days'],
+    ],
+    [
+      'SameSite=None',
+      { SESSION_COOKIE_SAMESITE: 'none' },
+      [
+        'WARN GH-C008 SESSION_COOKIE_SAMESITE=none: browsers send the session cookie with requests from every other site, so only the Origin check stands against CSRF',
+      ],
+    ],
+    [
+      'smtp:// to a remote host',
+      { SMTP_URL: 'smtp://user:pw@mail.example.net:25' },
+      [
+        'WARN GH-C009 SMTP_URL is smtp:// to mail.example.net, which is not local: reset links and any SMTP password may cross the network unencrypted',
+      ],
+    ],
   ])('%s', (_case, env, expected) => {
     expect(problems({ ...healthy, ...env })).toEqual(expected);
   });

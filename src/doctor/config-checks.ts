@@ -22,7 +22,8 @@ const FIXES: Record<string, string> = {
   REDIS_SENTINELS: 'set REDIS_SENTINELS=host:26379,host:26379,host:26379 (the Sentinels, comma-separated)',
   REDIS_SENTINEL_MASTER: 'set REDIS_SENTINEL_MASTER to the name the Sentinels monitor the primary under (default gatehouse)',
   SESSION_SECRET: 'set SESSION_SECRET to a random string of at least 32 characters (openssl rand -hex 32)',
-  SESSION_COOKIE_NAME: 'unset SESSION_COOKIE_NAME (the app picks the strictest prefix the other settings allow), or use a prefix whose rules they keep',
+  SESSION_COOKIE_NAME:
+    'unset SESSION_COOKIE_NAME (the app picks the strictest prefix the other settings allow), or use a prefix whose rules they keep',
   SESSION_COOKIE_SECURE: 'set SESSION_COOKIE_SECURE=true (the default in production) and serve the app over HTTPS',
   SESSION_COOKIE_DOMAIN: 'unset SESSION_COOKIE_DOMAIN (a host-only cookie) or give a domain name such as example.com',
   SESSION_COOKIE_PATH: 'unset SESSION_COOKIE_PATH (it defaults to /) or give the path the app is served under',
@@ -101,8 +102,25 @@ function describeTrust(trust: AppConfig['trustProxy']): string {
 
 /** Words that make a secret guessable: defaults from docs and examples, and this app's name. */
 const WEAK_WORDS = [
-  'secret', 'password', 'passwd', 'changeme', 'change-me', 'change_me', 'keyboard', 'gatehouse', 'example',
-  'default', 'session', 'qwerty', 'letmein', 'admin', '123456', 'abcdef', 'dummy', 'sample', 'replace',
+  'secret',
+  'password',
+  'passwd',
+  'changeme',
+  'change-me',
+  'change_me',
+  'keyboard',
+  'gatehouse',
+  'example',
+  'default',
+  'session',
+  'qwerty',
+  'letmein',
+  'admin',
+  '123456',
+  'abcdef',
+  'dummy',
+  'sample',
+  'replace',
 ];
 
 /** Why a secret is guessable, or undefined when it looks random. Judges, never prints, the value. */

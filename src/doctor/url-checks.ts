@@ -19,7 +19,8 @@ const CLOCK_TOLERANCE_MS = 30_000;
 const HSTS_MIN_SECONDS = 180 * 24 * 3600;
 const COOKIE_CODES = ['GH-U007', 'GH-U008', 'GH-U009', 'GH-U010', 'GH-U011', 'GH-U012', 'GH-U013', 'GH-U014', 'GH-U015'];
 const SESSION_CODES = ['GH-U006', ...COOKIE_CODES, 'GH-U016'];
-const REDIRECT_FIX = 'redirect every plain-http request to https on the same host with the path and query kept (nginx: return 308 https://$host$request_uri;)';
+const REDIRECT_FIX =
+  'redirect every plain-http request to https on the same host with the path and query kept (nginx: return 308 https://$host$request_uri;)';
 
 /** The deployment from outside, as a browser meets it: GH-U001 to GH-U016 in the README. */
 export async function urlChecks(options: UrlOptions): Promise<Report> {
@@ -78,7 +79,10 @@ function unreachable(error: Error, options: UrlOptions): Problem {
     };
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return { what: `the certificate of ${origin} is not for ${options.url.hostname}`, fix: 'use the host name the certificate is for, or issue one for this name' };
+    return {
+      what: `the certificate of ${origin} is not for ${options.url.hostname}`,
+      fix: 'use the host name the certificate is for, or issue one for this name',
+    };
   }
   if (code === 'CERT_HAS_EXPIRED') return { what: `the certificate of ${origin} has expired`, fix: 'renew the certificate' };
   if (code === 'ECONNREFUSED') return { what: `nothing listens on ${origin}`, fix: 'check the host and port, and that the proxy runs' };
@@ -157,7 +161,11 @@ function checkHsts(report: Report, answer: Answer): void {
 function checkClock(report: Report, answer: Answer, localMs: number): void {
   const serverMs = Date.parse(answer.headers.date ?? '');
   if (Number.isNaN(serverMs)) {
-    report.warn('GH-U004', "the deployment sends no Date header, so its clock cannot be compared with ours", 'let the proxy send Date (nginx does by default)');
+    report.warn(
+      'GH-U004',
+      'the deployment sends no Date header, so its clock cannot be compared with ours',
+      'let the proxy send Date (nginx does by default)',
+    );
     return;
   }
   const offset = serverMs - localMs;
@@ -173,13 +181,7 @@ function checkClock(report: Report, answer: Answer, localMs: number): void {
   );
 }
 
-async function sessionChecks(
-  report: Report,
-  options: UrlOptions,
-  base: string,
-  at: (path: string) => URL,
-  tls: TlsOptions,
-): Promise<void> {
+async function sessionChecks(report: Report, options: UrlOptions, base: string, at: (path: string) => URL, tls: TlsOptions): Promise<void> {
   const origin = options.url.origin;
   const throwaway = options.email === undefined;
   const email = options.email ?? `doctor-${randomBytes(6).toString('hex')}@example.com`;
@@ -236,8 +238,15 @@ async function sessionChecks(
     if (!(deleted instanceof Error) && deleted.status === 204) {
       report.pass('GH-U016', `the throwaway account ${email} was deleted again, with its sessions`);
     } else {
-      const why = deleted instanceof Error ? deleted.message : `DELETE /api/profile answered ${deleted.status}${deleted.status === 404 ? ', an older Gatehouse without it' : ''}`;
-      report.warn('GH-U016', `the throwaway account ${email} could not be deleted (${why})`, `delete it in Postgres: DELETE FROM users WHERE email = '${email}';`);
+      const why =
+        deleted instanceof Error
+          ? deleted.message
+          : `DELETE /api/profile answered ${deleted.status}${deleted.status === 404 ? ', an older Gatehouse without it' : ''}`;
+      report.warn(
+        'GH-U016',
+        `the throwaway account ${email} could not be deleted (${why})`,
+        `delete it in Postgres: DELETE FROM users WHERE email = '${email}';`,
+      );
     }
     return;
   }
@@ -259,10 +268,14 @@ function signInRefused(answer: Answer | Error, url: URL, origin: string): Proble
   const message = messageOf(answer);
   const said = `${request} answered ${answer.status} (${message})`;
   if (answer.status === 403 && /cross-site/i.test(message)) {
-    return { what: `${said}: the app took the doctor's Origin ${origin} for another site`, fix: `set PUBLIC_ORIGIN=${origin}, the origin browsers use` };
+    return {
+      what: `${said}: the app took the doctor's Origin ${origin} for another site`,
+      fix: `set PUBLIC_ORIGIN=${origin}, the origin browsers use`,
+    };
   }
   if (answer.status === 401) return { what: said, fix: 'check --email and --password' };
-  if (answer.status === 404) return { what: `${said}: no Gatehouse API there`, fix: 'give the URL the app is served under, e.g. --url https://host/app' };
+  if (answer.status === 404)
+    return { what: `${said}: no Gatehouse API there`, fix: 'give the URL the app is served under, e.g. --url https://host/app' };
   if (answer.status === 429) return { what: `${said}: throttled`, fix: 'wait for the Retry-After and run the doctor again' };
   if (answer.status >= 500) return { what: `${said}: the app or a store it needs is down`, fix: "check GET /readyz and the app's logs" };
   return { what: said, fix: 'act on the message; with --email and --password the doctor signs in instead of registering' };
@@ -437,7 +450,11 @@ async function checkForgedHeaders(
     "make the proxy set X-Forwarded-Proto and X-Forwarded-For itself instead of passing on the client's (nginx: proxy_set_header X-Forwarded-For $remote_addr;), and set TRUST_PROXY to that proxy's address, not a hop count larger than the proxies in front";
 
   if (!cookie.secure) {
-    report.warn('GH-U014', 'not checked: the cookie is not Secure, so a forged X-Forwarded-Proto changes nothing visible', 'fix GH-U008 and run the doctor again');
+    report.warn(
+      'GH-U014',
+      'not checked: the cookie is not Secure, so a forged X-Forwarded-Proto changes nothing visible',
+      'fix GH-U008 and run the doctor again',
+    );
   } else if (second) {
     report.pass('GH-U014', 'a client-sent X-Forwarded-Proto: http was not believed (the Secure cookie was still sent)');
   } else {

@@ -88,13 +88,14 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
           this.logger.warn(`Mail queue: ${error instanceof Error ? error.message : String(error)}`);
           return 0;
         });
-        if (found < BATCH) await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, POLL_INTERVAL_MS);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        if (found < BATCH)
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, POLL_INTERVAL_MS);
+            this.wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
       }
     })();
   }

@@ -1,11 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  BadRequestException,
-  ConflictException,
-  ForbiddenException,
-  HttpException,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { BadRequestException, ConflictException, ForbiddenException, HttpException, UnauthorizedException } from '@nestjs/common';
 import { NotAuthenticatedException, SessionExpiredException } from '../session/session.exceptions.js';
 import { FormRejection, toFormRejection } from './form-errors.js';
 

@@ -1,11 +1,4 @@
-import {
-  type CallHandler,
-  type ExecutionContext,
-  HttpException,
-  Injectable,
-  type NestInterceptor,
-  SetMetadata,
-} from '@nestjs/common';
+import { type CallHandler, type ExecutionContext, HttpException, Injectable, type NestInterceptor, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { catchError, type Observable } from 'rxjs';
@@ -77,9 +70,7 @@ export function toFormRejection(view: string, body: unknown, error: unknown): Fo
 function fieldOf(message: string, fields: string[]): string | undefined {
   const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
   const text = squash(message);
-  return fields
-    .filter((field) => squash(field) !== '' && text.startsWith(squash(field)))
-    .sort((a, b) => b.length - a.length)[0];
+  return fields.filter((field) => squash(field) !== '' && text.startsWith(squash(field))).sort((a, b) => b.length - a.length)[0];
 }
 
 /** "displayName must be…" reads "Display name must be…" on a page. */

@@ -1,17 +1,4 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Header,
-  Post,
-  Query,
-  Redirect,
-  Render,
-  Req,
-  UseFilters,
-  UseGuards,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Body, Controller, Get, Header, Post, Query, Redirect, Render, Req, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { Request } from 'express';
 import { AuthService } from '../auth/auth.service.js';
 import { Public } from '../common/public.decorator.js';

@@ -40,14 +40,40 @@ describe('page view models', () => {
     const iso = (deltaMs: number) => new Date(now + deltaMs).toISOString();
     const rows = sessionRows(
       [
-        { id: 'a', current: true, createdAt: iso(-5 * 60_000), lastSeenAt: iso(0), expiresAt: iso(25 * 60_000), ip: '203.0.113.9', userAgent: 'Firefox' },
+        {
+          id: 'a',
+          current: true,
+          createdAt: iso(-5 * 60_000),
+          lastSeenAt: iso(0),
+          expiresAt: iso(25 * 60_000),
+          ip: '203.0.113.9',
+          userAgent: 'Firefox',
+        },
         { id: 'b', current: false, createdAt: iso(-3_600_000), lastSeenAt: iso(0), expiresAt: iso(30_000), ip: null, userAgent: null },
       ],
       now,
     );
     expect(rows).toEqual([
-      { id: 'a', current: true, device: 'Firefox', ip: '203.0.113.9', createdAt: iso(-5 * 60_000), signedIn: '5 minutes ago', expiresAt: iso(25 * 60_000), endsIn: 'in 25 minutes' },
-      { id: 'b', current: false, device: 'Unknown device', ip: 'unknown address', createdAt: iso(-3_600_000), signedIn: '1 hour ago', expiresAt: iso(30_000), endsIn: 'in 30 seconds' },
+      {
+        id: 'a',
+        current: true,
+        device: 'Firefox',
+        ip: '203.0.113.9',
+        createdAt: iso(-5 * 60_000),
+        signedIn: '5 minutes ago',
+        expiresAt: iso(25 * 60_000),
+        endsIn: 'in 25 minutes',
+      },
+      {
+        id: 'b',
+        current: false,
+        device: 'Unknown device',
+        ip: 'unknown address',
+        createdAt: iso(-3_600_000),
+        signedIn: '1 hour ago',
+        expiresAt: iso(30_000),
+        endsIn: 'in 30 seconds',
+      },
     ]);
   });
 });

@@ -30,11 +30,7 @@ export class ProfileController {
   /** The account and every session of it are gone; the password guards against a borrowed session. */
   @Delete()
   @HttpCode(204)
-  async remove(
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-    @Body() dto: DeleteAccountDto,
-  ): Promise<void> {
+  async remove(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Body() dto: DeleteAccountDto): Promise<void> {
     await this.profile.deleteAccount(req, res, dto.password);
   }
 }

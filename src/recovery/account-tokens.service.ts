@@ -15,15 +15,14 @@ export class AccountTokensService {
   async issue(userId: string, purpose: TokenPurpose, ttlMs: number, now = new Date()): Promise<string> {
     const { token, hash } = newToken();
     // The user's expired tokens go on the way: the table holds only what could still be used.
-    await this.db.query(`DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND expires_at <= $3`, [
+    await this.db.query(`DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND expires_at <= $3`, [userId, purpose, now]);
+    await this.db.query(`INSERT INTO account_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`, [
+      hash,
       userId,
       purpose,
       now,
+      expiry(now, ttlMs),
     ]);
-    await this.db.query(
-      `INSERT INTO account_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-      [hash, userId, purpose, now, expiry(now, ttlMs)],
-    );
     return token;
   }
 

@@ -65,7 +65,11 @@ describe('the mail worker', () => {
 
   it.each([
     ['a reset for an email without an account', { users: [] }, { kind: 'password-reset', email: 'nobody@example.com' }],
-    ['a verification of a confirmed address', { users: [{ ...ada, emailVerifiedAt: new Date() } as User] }, { kind: 'verify-email', userId: 'u1' }],
+    [
+      'a verification of a confirmed address',
+      { users: [{ ...ada, emailVerifiedAt: new Date() } as User] },
+      { kind: 'verify-email', userId: 'u1' },
+    ],
     ['a verification of a deleted account', { users: [] }, { kind: 'verify-email', userId: 'u1' }],
   ] as const)('sends nothing and issues no token for %s', async (_case, options, job) => {
     const w = worker(options);

@@ -58,7 +58,9 @@ export class RecoveryMail implements OnApplicationBootstrap {
       await this.tokens.discard(token).catch(() => undefined); // nobody received it
       const next = retryCount < retryLimit ? 'will retry' : 'giving up';
       const reason = error instanceof Error ? error.message : String(error);
-      this.logger.warn(`${job.kind} mail for user ${user.id} not sent (attempt ${retryCount + 1} of ${retryLimit + 1}, ${next}): ${reason}`);
+      this.logger.warn(
+        `${job.kind} mail for user ${user.id} not sent (attempt ${retryCount + 1} of ${retryLimit + 1}, ${next}): ${reason}`,
+      );
       throw error;
     }
     this.logger.log(`${job.kind} mail for user ${user.id} sent`);

@@ -102,8 +102,7 @@ export class SentinelPrimary {
       try {
         const sentinel = await this.sentinelClient();
         const reply = (await sentinel.sendCommand(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.options.masterName])) as
-          | [string, string]
-          | null;
+          [string, string] | null;
         if (reply) {
           this.lost = false;
           this.replicaUp = await this.askReplicaUp(sentinel);

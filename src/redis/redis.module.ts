@@ -17,7 +17,10 @@ export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
 const CLOSE_TIMEOUT_MS = 1_000;
 
 /** A client for one Redis node, the same in single and Sentinel mode (and in the in-process tests). */
-export function redisClient(logger: Logger, options: Pick<RedisClientOptions, 'url' | 'password'> & { host?: string; port?: number }): RedisClient {
+export function redisClient(
+  logger: Logger,
+  options: Pick<RedisClientOptions, 'url' | 'password'> & { host?: string; port?: number },
+): RedisClient {
   const client = createClient({
     url: options.url,
     // undefined keeps a password given in REDIS_URL itself.
@@ -106,10 +109,7 @@ export class RedisModule implements OnModuleInit, OnApplicationShutdown {
     if (!client?.isOpen) return;
     // close() sends what is queued and waits for every reply still owed; a frozen Redis owes them
     // forever, and shutdown must not hang on it (the process exits right after).
-    const closed = await Promise.race([
-      client.close().then(() => true),
-      sleep(CLOSE_TIMEOUT_MS, false, { ref: false }),
-    ]);
+    const closed = await Promise.race([client.close().then(() => true), sleep(CLOSE_TIMEOUT_MS, false, { ref: false })]);
     if (closed) new Logger('Redis').log('Redis connection closed');
     else new Logger('Redis').warn(`Redis did not answer within ${CLOSE_TIMEOUT_MS} ms at shutdown`);
   }

@@ -5,7 +5,11 @@ function setup(acks: number[], replicaUp = true) {
   let now = 1_000_000;
   const state = { replicaUp };
   const wait = jest.fn(async (_replicas: number, _timeout: number) => acks.shift() ?? 1);
-  const ack = new ReplicaAck({ wait }, () => state.replicaUp, () => now);
+  const ack = new ReplicaAck(
+    { wait },
+    () => state.replicaUp,
+    () => now,
+  );
   return { ack, wait, state, advance: (ms: number) => (now += ms) };
 }
 

@@ -41,10 +41,22 @@ describe('sessionRecordSerializer', () => {
 
 describe('deviceName', () => {
   it.each([
-    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36', '(Windows NT 10.0; Win64; x64) Chrome/131.0.0.0'],
-    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0', '(Windows NT 10.0; Win64; x64) Chrome/131.0.0.0 Edg/131.0.0.0'],
-    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0', '(Windows NT 10.0; Win64; x64; rv:140.0) Firefox/140.0'],
-    ['Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15', '(Macintosh; Intel Mac OS X 10_15_7) Version/18.1 Safari/605.1.15'],
+    [
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+      '(Windows NT 10.0; Win64; x64) Chrome/131.0.0.0',
+    ],
+    [
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0',
+      '(Windows NT 10.0; Win64; x64) Chrome/131.0.0.0 Edg/131.0.0.0',
+    ],
+    [
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0',
+      '(Windows NT 10.0; Win64; x64; rv:140.0) Firefox/140.0',
+    ],
+    [
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15',
+      '(Macintosh; Intel Mac OS X 10_15_7) Version/18.1 Safari/605.1.15',
+    ],
     ['curl/8.5.0', 'curl/8.5.0'],
     ['Mozilla/5.0 ', 'Mozilla/5.0 '],
   ])('%s → %s', (userAgent, expected) => {

@@ -139,9 +139,7 @@ export class SessionStore extends RedisStore {
   /** The session, or null when it is gone or no longer valid for its user's password. */
   private async read(sid: string): Promise<SessionData | null> {
     const reply = (await GET_SCRIPT.run(this.redis, [SESSION_KEY_PREFIX + sid], [CREDENTIAL_KEY_PREFIX])) as
-      | [string, string | null]
-      | [string]
-      | null;
+      [string, string | null] | [string] | null;
     if (!reply) return null;
     const data = (await this.serializer.parse(reply[0])) as SessionData;
     const userId = data.passport?.user;
@@ -198,7 +196,10 @@ export class SessionStore extends RedisStore {
   /** Ids of the user's live sessions, soonest to expire first, at most `limit`. */
   async sessionIds(userId: string, limit: number, now = Date.now()): Promise<string[]> {
     const key = INDEX_KEY_PREFIX + userId;
-    const [, ids] = await this.multi().zRemRangeByScore(key, '-inf', now).zRange(key, 0, limit - 1).exec();
+    const [, ids] = await this.multi()
+      .zRemRangeByScore(key, '-inf', now)
+      .zRange(key, 0, limit - 1)
+      .exec();
     return ids as unknown as string[];
   }
 
@@ -227,13 +228,17 @@ export class SessionStore extends RedisStore {
    * that is still the truth: no session signed in with the old password passes.
    */
   async credentialChanging(userId: string): Promise<void> {
-    await this.redis.set(CREDENTIAL_KEY_PREFIX + userId, CREDENTIAL_CHANGING, { expiration: { type: 'PX', value: this.options.credentialTtlMs } });
+    await this.redis.set(CREDENTIAL_KEY_PREFIX + userId, CREDENTIAL_CHANGING, {
+      expiration: { type: 'PX', value: this.options.credentialTtlMs },
+    });
     await this.options.replicaAck?.wait();
   }
 
   /** After the change is committed: the new stamp, which only sessions signed in since carry. */
   async credentialChanged(userId: string, changedAt: number): Promise<void> {
-    await this.redis.set(CREDENTIAL_KEY_PREFIX + userId, String(changedAt), { expiration: { type: 'PX', value: this.options.credentialTtlMs } });
+    await this.redis.set(CREDENTIAL_KEY_PREFIX + userId, String(changedAt), {
+      expiration: { type: 'PX', value: this.options.credentialTtlMs },
+    });
     await this.options.replicaAck?.wait();
   }
 

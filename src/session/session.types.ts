@@ -24,10 +24,7 @@ declare module 'express-session' {
  * What the session step made of a request (session-auth.ts): no session, a session that ended
  * (a correctly signed cookie whose session is gone or timed out), or signed in.
  */
-export type SessionState =
-  | { kind: 'none' }
-  | { kind: 'expired' }
-  | { kind: 'signed-in'; userId: string; sessionId: string };
+export type SessionState = { kind: 'none' } | { kind: 'expired' } | { kind: 'signed-in'; userId: string; sessionId: string };
 
 declare module 'express-serve-static-core' {
   interface Request {

@@ -63,7 +63,9 @@ describe('email verification', () => {
     const user = newUser();
     const page = await suite.newPage();
     await register(page, suite.baseUrl, user);
-    await expect(page.locator('.unverified p').innerText()).resolves.toBe('Email address not confirmed yet: follow the link we mailed you.');
+    await expect(page.locator('.unverified p').innerText()).resolves.toBe(
+      'Email address not confirmed yet: follow the link we mailed you.',
+    );
 
     const resent = await submit(page, () => page.getByRole('button', { name: 'Resend the confirmation link' }).click());
     expect(resent.status()).toBe(303);

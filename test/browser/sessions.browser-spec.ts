@@ -134,7 +134,7 @@ describe('a session that ends elsewhere', () => {
     await screenshot(page, 'login-session-expired');
   });
 
-  it('two browsers of one user: revoking one from the other\'s sessions page signs it out', async () => {
+  it("two browsers of one user: revoking one from the other's sessions page signs it out", async () => {
     const user = newUser();
     const here = await suite.newPage();
     const there = await suite.newPage({ userAgent: OTHER_USER_AGENT });

@@ -146,7 +146,10 @@ describeNative('password reset', () => {
     const { client, user } = await register();
     const token = await requestReset(user.email);
     const received = Date.now();
-    const change = await client.put('/api/profile/password', { currentPassword: user.password, newPassword: 'changed it myself meanwhile' });
+    const change = await client.put('/api/profile/password', {
+      currentPassword: user.password,
+      newPassword: 'changed it myself meanwhile',
+    });
     expect(change.status).toBe(204);
     const res = await confirm(token);
     expect([res.status, res.json()]).toEqual([400, INVALID_RESET]);
@@ -182,11 +185,7 @@ describeNative('password reset', () => {
   it.each([
     ['an unknown token', { token: 'A'.repeat(43), newPassword: NEW_PASSWORD }, INVALID_RESET],
     ['an empty token', { token: '', newPassword: NEW_PASSWORD }, INVALID_RESET],
-    [
-      'no token',
-      { newPassword: NEW_PASSWORD },
-      { statusCode: 400, error: 'Bad Request', message: ['token must be a string'] },
-    ],
+    ['no token', { newPassword: NEW_PASSWORD }, { statusCode: 400, error: 'Bad Request', message: ['token must be a string'] }],
   ])('answers 400 for %s', async (_case, body, expected) => {
     const res = await post(new Client(target), '/api/auth/password-reset/confirm', body);
     expect([res.status, res.json()]).toEqual([400, expected]);
@@ -440,7 +439,9 @@ describeNative('REQUIRE_VERIFIED_EMAIL=true', () => {
     expect((await strictPost(new Client(strict), '/api/auth/password-reset', { email: user.email })).status).toBe(202);
     const mail = (await waitForMails(strict.stack!.mailUrl, user.email, RESET_SUBJECT))[0];
     const token = tokenOf(linkIn(mail, strict.baseUrl, '/reset-password'));
-    expect((await strictPost(new Client(strict), '/api/auth/password-reset/confirm', { token, newPassword: NEW_PASSWORD })).status).toBe(204);
+    expect((await strictPost(new Client(strict), '/api/auth/password-reset/confirm', { token, newPassword: NEW_PASSWORD })).status).toBe(
+      204,
+    );
     const res = await strictPost(new Client(strict), '/api/auth/login', { email: user.email, password: NEW_PASSWORD });
     expect([res.status, res.json()]).toMatchObject([200, { email: user.email, emailVerifiedAt: expect.any(String) }]);
   });

@@ -134,10 +134,7 @@ describe('POST /api/auth/login', () => {
 describe('profile', () => {
   it('GET /api/profile answers 401 "Not authenticated" without a cookie or with a forged one', async () => {
     const anonymous = await client().get('/api/profile');
-    expect([anonymous.status, anonymous.json()]).toEqual([
-      401,
-      { statusCode: 401, error: 'Unauthorized', message: 'Not authenticated' },
-    ]);
+    expect([anonymous.status, anonymous.json()]).toEqual([401, { statusCode: 401, error: 'Unauthorized', message: 'Not authenticated' }]);
     const forger = client();
     await forger.jar.setCookie(`${COOKIE}=s%3Aforged.badsignature; Secure; Path=/`, target.baseUrl);
     const forged = await forger.get('/api/profile');
@@ -222,10 +219,7 @@ describe('edge and cross-cutting behaviour', () => {
   it('refuses a state-changing request from another site with 403', async () => {
     const { client: c } = await signedInClient(target);
     const res = await c.send('PATCH', '/api/profile', { displayName: 'Mallory' }, { origin: 'https://evil.example' });
-    expect([res.status, res.json()]).toEqual([
-      403,
-      { statusCode: 403, error: 'Forbidden', message: 'Cross-site request refused' },
-    ]);
+    expect([res.status, res.json()]).toEqual([403, { statusCode: 403, error: 'Forbidden', message: 'Cross-site request refused' }]);
     const noOrigin = await request(target.baseUrl, {
       method: 'POST',
       path: '/api/auth/logout',
@@ -237,10 +231,7 @@ describe('edge and cross-cutting behaviour', () => {
 
   it('answers unknown routes with a JSON 404', async () => {
     const res = await client().get('/api/nope');
-    expect([res.status, res.json()]).toEqual([
-      404,
-      { statusCode: 404, error: 'Not Found', message: 'Cannot GET /api/nope' },
-    ]);
+    expect([res.status, res.json()]).toEqual([404, { statusCode: 404, error: 'Not Found', message: 'Cannot GET /api/nope' }]);
   });
 });
 

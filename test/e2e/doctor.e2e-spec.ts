@@ -62,7 +62,10 @@ interface BrokenProxy {
  * `$proxy_add_x_forwarded_for` mistake) appends to whatever the client sent. It uses the stack's
  * certificate, and presents the stack's public origin to the app, whose PUBLIC_ORIGIN is nginx's.
  */
-async function brokenProxy(stack: Stack, behaviour: { hsts: boolean; redirect: boolean; appendForwardedFor: boolean }): Promise<BrokenProxy> {
+async function brokenProxy(
+  stack: Stack,
+  behaviour: { hsts: boolean; redirect: boolean; appendForwardedFor: boolean },
+): Promise<BrokenProxy> {
   const upstream = new URL(stack.appUrls[0]);
   const forward = (req: IncomingMessage, res: ServerResponse): void => {
     const client = req.socket.remoteAddress ?? '';
@@ -88,7 +91,8 @@ async function brokenProxy(stack: Stack, behaviour: { hsts: boolean; redirect: b
     if (!behaviour.redirect) return void res.writeHead(200, { 'content-type': 'text/html' }).end('<p>Gatehouse over plain http</p>');
     res.writeHead(308, { location: `https://localhost:${(secure.address() as AddressInfo).port}${req.url}` }).end();
   });
-  const listen = (server: http.Server) => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+  const listen = (server: http.Server) =>
+    new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
   const [httpsPort, httpPort] = [await listen(secure), await listen(plain)];
   return {
     url: `https://localhost:${httpsPort}`,

@@ -48,7 +48,10 @@ const sometimes = <T>(arbitrary: fc.Arbitrary<T>, outOf: number) =>
 /** Header-safe text (Node refuses CR, LF and controls): printable ASCII and raw Latin-1 bytes. */
 const headerText = (maxLength: number) =>
   fc.string({
-    unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)),
+    unit: fc
+      .integer({ min: 0x20, max: 0xff })
+      .filter((c) => c !== 0x7f)
+      .map((c) => String.fromCharCode(c)),
     maxLength,
   });
 const hostileKey = fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'then');
@@ -89,14 +92,32 @@ const invalidUtf8 = fc.constantFrom(
   Buffer.from([0xe2, 0x82]), // truncated
 );
 const payload = fc.oneof(
-  { weight: 4, arbitrary: fc.array(fc.tuple(fc.oneof(fieldName, hostileKey, fc.string({ maxLength: 20 })), valueText), { maxLength: 6 }).map(objectText) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .array(fc.tuple(fc.oneof(fieldName, hostileKey, fc.string({ maxLength: 20 })), valueText), { maxLength: 6 })
+      .map(objectText),
+  },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)) },
-  { weight: 1, arbitrary: invalidUtf8.map((bytes) => Buffer.concat([Buffer.from('{"displayName":"a'), bytes, Buffer.from('","email":"a@example.com"}')])) },
+  {
+    weight: 1,
+    arbitrary: invalidUtf8.map((bytes) =>
+      Buffer.concat([Buffer.from('{"displayName":"a'), bytes, Buffer.from('","email":"a@example.com"}')]),
+    ),
+  },
   { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 300 }).map((bytes) => Buffer.from(bytes)) },
   { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
-  { weight: 1, arbitrary: fc.integer({ min: 16 * 1024 + 1, max: 64 * 1024 }).map((size) => objectText([['displayName', JSON.stringify('x'.repeat(size))]])) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .integer({ min: 16 * 1024 + 1, max: 64 * 1024 })
+      .map((size) => objectText([['displayName', JSON.stringify('x'.repeat(size))]])),
+  },
   { weight: 1, arbitrary: fc.constant(Buffer.alloc(1_200_000, 0x61)) }, // over nginx's own 1 MiB cap
-  { weight: 1, arbitrary: fc.constantFrom('email=a%40example.com&password=x', '__proto__[admin]=1&constructor[prototype][x]=1', '%%%&&==') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('email=a%40example.com&password=x', '__proto__[admin]=1&constructor[prototype][x]=1', '%%%&&=='),
+  },
   { weight: 2, arbitrary: fc.constant(undefined) },
 );
 const body = fc.oneof({ weight: 3, arbitrary: nearValid }, { weight: 4, arbitrary: payload });
@@ -144,7 +165,15 @@ const hostileRequest = fc.record({
   cookieText: headerText(12_000),
   origin: sometimes(fc.oneof(fc.constantFrom('null', 'https://evil.example'), headerText(60)), 8),
   extraHeaders: fc.dictionary(
-    fc.constantFrom('x-forwarded-for', 'x-forwarded-proto', 'x-request-id', 'authorization', 'accept', 'user-agent', 'x-http-method-override'),
+    fc.constantFrom(
+      'x-forwarded-for',
+      'x-forwarded-proto',
+      'x-request-id',
+      'authorization',
+      'accept',
+      'user-agent',
+      'x-http-method-override',
+    ),
     headerText(2_000),
     { maxKeys: 3 },
   ),
@@ -175,10 +204,26 @@ describe('hostile inputs that once got through', () => {
     `{"email":"hostile-${randomBytes(6).toString('hex')}@example.com","password":"correct horse battery staple","displayName":${displayName}}`;
 
   it.each([
-    ['an array nested 7000 deep (class-transformer overflowed its stack)', `{"email":${'['.repeat(7000)}${']'.repeat(7000)},"password":"x"}`, 'Request body is nested more than 32 levels deep'],
-    ['objects nested 2500 deep', `{"email":"a@example.com","password":${'{"a":'.repeat(2500)}1${'}'.repeat(2500)}}`, 'Request body is nested more than 32 levels deep'],
-    ['a __proto__ key (was silently accepted)', '{"__proto__":{"email":"a@example.com"},"email":"a@example.com","password":"x"}', 'Request body contains the forbidden key __proto__'],
-    ['a constructor key', '{"email":"a@example.com","password":"x","constructor":{"prototype":{"isAdmin":true}}}', 'Request body contains the forbidden key constructor'],
+    [
+      'an array nested 7000 deep (class-transformer overflowed its stack)',
+      `{"email":${'['.repeat(7000)}${']'.repeat(7000)},"password":"x"}`,
+      'Request body is nested more than 32 levels deep',
+    ],
+    [
+      'objects nested 2500 deep',
+      `{"email":"a@example.com","password":${'{"a":'.repeat(2500)}1${'}'.repeat(2500)}}`,
+      'Request body is nested more than 32 levels deep',
+    ],
+    [
+      'a __proto__ key (was silently accepted)',
+      '{"__proto__":{"email":"a@example.com"},"email":"a@example.com","password":"x"}',
+      'Request body contains the forbidden key __proto__',
+    ],
+    [
+      'a constructor key',
+      '{"email":"a@example.com","password":"x","constructor":{"prototype":{"isAdmin":true}}}',
+      'Request body contains the forbidden key constructor',
+    ],
   ])('POST /api/auth/login with %s is a JSON 400', async (_name, body, message) => {
     const res = await send('POST', '/api/auth/login', body);
     expect([res.status, res.json()]).toEqual([400, { statusCode: 400, error: 'Bad Request', message }]);

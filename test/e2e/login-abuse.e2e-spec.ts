@@ -61,7 +61,9 @@ describe('per-email lock after consecutive failures', () => {
     // would let all of them through, as none has failed yet when the others are checked.
     const { user } = await register();
     const guesses = await Promise.all(
-      Array.from({ length: 2 * EMAIL_FAILURE_LIMIT }, () => new Client(target).post('/api/auth/login', { email: user.email, password: WRONG })),
+      Array.from({ length: 2 * EMAIL_FAILURE_LIMIT }, () =>
+        new Client(target).post('/api/auth/login', { email: user.email, password: WRONG }),
+      ),
     );
     const statuses = guesses.map((res) => res.status).sort();
     expect(statuses).toEqual([...Array(EMAIL_FAILURE_LIMIT).fill(401), ...Array(EMAIL_FAILURE_LIMIT).fill(429)]);

@@ -29,7 +29,10 @@ describeNative('TRUST_PROXY=false behind nginx (the silent failure)', () => {
     expect(login.setCookies).toEqual([]);
     expect((await c.get('/api/profile')).status).toBe(401);
 
-    const warnings = target.stack!.appLogs().split('\n').filter((line) => line.includes('Session cookie NOT sent'));
+    const warnings = target
+      .stack!.appLogs()
+      .split('\n')
+      .filter((line) => line.includes('Session cookie NOT sent'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('TRUST_PROXY');
     expect(warnings[0]).toContain('X-Forwarded-Proto');

@@ -102,7 +102,11 @@ async function underLoad(users: NewUser[], failover: () => Promise<unknown>) {
     await until(() => load.samples.filter((s) => s.status === OK_STATUS[s.what]).length >= 20, 20_000, 'the load to get going');
     const started = performance.now();
     await failover();
-    const lastFailure = (): number => Math.max(started, ...load.samples.filter((s) => s.start >= started - HANG_LIMIT_MS && s.status !== OK_STATUS[s.what]).map((s) => s.end));
+    const lastFailure = (): number =>
+      Math.max(
+        started,
+        ...load.samples.filter((s) => s.start >= started - HANG_LIMIT_MS && s.status !== OK_STATUS[s.what]).map((s) => s.end),
+      );
     await until(
       () => performance.now() - lastFailure() >= CLEAN_SPELL_MS && load.samples.some((s) => s.start > lastFailure() && s.what === 'login'),
       RECOVERY_LIMIT_MS + 2 * CLEAN_SPELL_MS,
@@ -223,5 +227,4 @@ describeNative('Redis failover under load (native stack: two app instances, a pr
     });
     expect(await sentinel.primaryPort()).not.toBe(killed);
   }, 120_000);
-
 });

@@ -68,7 +68,8 @@ describeNative('revocation sticks (native stack: reads Redis)', () => {
 describe('current-password checks are throttled', () => {
   it(`a signed-in session gets ${EMAIL_FAILURE_LIMIT} guesses at the current password, then 429 even with the right one`, async () => {
     const { client, user } = await signedInClient(target);
-    const guess = (currentPassword: string) => client.put('/api/profile/password', { currentPassword, newPassword: 'a new passphrase here' });
+    const guess = (currentPassword: string) =>
+      client.put('/api/profile/password', { currentPassword, newPassword: 'a new passphrase here' });
     for (let i = 0; i < EMAIL_FAILURE_LIMIT; i++) {
       const res = await guess(`wrong guess number ${i}`);
       expect([res.status, res.json()]).toEqual([403, { statusCode: 403, error: 'Forbidden', message: 'Current password is wrong' }]);
@@ -132,7 +133,13 @@ describe('edge rules', () => {
   it("nginx's per-address limit covers password changes too: a burst of PUTs gets JSON 429s", async () => {
     const burst = await Promise.all(
       Array.from({ length: 40 }, () =>
-        request(target.baseUrl, { method: 'PUT', path: '/api/profile/password', body: {}, ca: target.ca, headers: { origin: target.baseUrl } }),
+        request(target.baseUrl, {
+          method: 'PUT',
+          path: '/api/profile/password',
+          body: {},
+          ca: target.ca,
+          headers: { origin: target.baseUrl },
+        }),
       ),
     );
     const limited = burst.filter((res) => res.status === 429);

@@ -139,9 +139,12 @@ describeNative('session lifecycle through nginx (idle 2 s, absolute 6 s, remembe
     }
     const other = sessions.find((s) => !s.current)!;
     expect(other.userAgent).toBe('phone-agent/1.0');
-    expect((await phone.get('/api/sessions')).json<Array<{ id: string }>>().map((s) => s.id).sort()).toEqual(
-      sessions.map((s) => s.id).sort(),
-    );
+    expect(
+      (await phone.get('/api/sessions'))
+        .json<Array<{ id: string }>>()
+        .map((s) => s.id)
+        .sort(),
+    ).toEqual(sessions.map((s) => s.id).sort());
 
     const phoneKey = await sessionKey(phone);
     expect((await laptop.delete(`/api/sessions/${other.id}`)).status).toBe(204);
@@ -194,9 +197,7 @@ describeNative('session lifecycle through nginx (idle 2 s, absolute 6 s, remembe
 
     const relogin = new Client(target);
     expect((await relogin.post('/api/auth/login', { email: user.email, password: user.password })).status).toBe(401);
-    expect(
-      (await relogin.post('/api/auth/login', { email: user.email, password: 'a brand new passphrase' })).status,
-    ).toBe(200);
+    expect((await relogin.post('/api/auth/login', { email: user.email, password: 'a brand new passphrase' })).status).toBe(200);
   });
 
   it('the sessions list shows the address nginx saw, not an X-Forwarded-For the client sent', async () => {
@@ -210,7 +211,10 @@ describeNative('session lifecycle through nginx (idle 2 s, absolute 6 s, remembe
       body: { email: user.email, password: user.password },
     });
     expect(login.status).toBe(200);
-    const ips = (await client.get('/api/sessions')).json<Array<{ ip: string }>>().map((s) => s.ip).sort();
+    const ips = (await client.get('/api/sessions'))
+      .json<Array<{ ip: string }>>()
+      .map((s) => s.ip)
+      .sort();
     expect(ips).toEqual(['127.0.0.1', '127.0.0.7']);
   });
 

@@ -115,9 +115,15 @@ describe('nginx in front of the app', () => {
 describe('stack.stop()', () => {
   it('leaves no process, no listening port and no temp dir behind, and can be called twice', async () => {
     const stack = await startStack({ appInstances: 2 });
-    const ports = [stack.baseUrl, stack.httpUrl, stack.databaseUrl, stack.redisUrl, stack.mailUrl, stack.appEnv.SMTP_URL, ...stack.appUrls].map(
-      (url) => Number(new URL(url).port),
-    );
+    const ports = [
+      stack.baseUrl,
+      stack.httpUrl,
+      stack.databaseUrl,
+      stack.redisUrl,
+      stack.mailUrl,
+      stack.appEnv.SMTP_URL,
+      ...stack.appUrls,
+    ].map((url) => Number(new URL(url).port));
     expect(await Promise.all(ports.map(isListening))).toEqual(ports.map(() => true));
 
     await stack.stop();

@@ -438,7 +438,11 @@ describe('PUT /api/profile/password', () => {
 
   it.each([
     ['a new password below PASSWORD_MIN_LENGTH', { newPassword: 'elevenchars' }, ['newPassword must be at least 12 characters']],
-    ['a new password over 128 characters', { newPassword: 'p'.repeat(129) }, ['newPassword must be shorter than or equal to 128 characters']],
+    [
+      'a new password over 128 characters',
+      { newPassword: 'p'.repeat(129) },
+      ['newPassword must be shorter than or equal to 128 characters'],
+    ],
     ['no current password', { currentPassword: undefined }, ['currentPassword must be a string']],
   ])('answers 400 for %s and keeps the password and the sessions', async (_case, change, message) => {
     const { client: c, user } = await register();
@@ -550,7 +554,11 @@ describe('POST /api/auth/password-reset/confirm', () => {
     ['an unknown token', { token: 'A'.repeat(43), newPassword: NEW_PASSWORD }, INVALID_RESET],
     ['an empty token', { token: '', newPassword: NEW_PASSWORD }, INVALID_RESET],
     ['no token', { newPassword: NEW_PASSWORD }, badRequest(['token must be a string'])],
-    ['a token over 256 characters', { token: 'A'.repeat(257), newPassword: NEW_PASSWORD }, badRequest(['token must be shorter than or equal to 256 characters'])],
+    [
+      'a token over 256 characters',
+      { token: 'A'.repeat(257), newPassword: NEW_PASSWORD },
+      badRequest(['token must be shorter than or equal to 256 characters']),
+    ],
   ])('answers 400 for %s', async (_case, body, expected) => {
     const res = await client().post('/api/auth/password-reset/confirm', body);
     expect([res.status, res.json()]).toEqual([400, expected]);
@@ -619,7 +627,11 @@ describe('the JSON API as a whole', () => {
     ['a body without Content-Type', {}, asJsonText],
   ])('refuses %s with 415, even with the right credentials', async (_case, headers, encode) => {
     const { client: c, user } = await register();
-    const unsupported = { statusCode: 415, error: 'Unsupported Media Type', message: 'Request body must be JSON (Content-Type: application/json)' };
+    const unsupported = {
+      statusCode: 415,
+      error: 'Unsupported Media Type',
+      message: 'Request body must be JSON (Content-Type: application/json)',
+    };
 
     const login = await client().post('/api/auth/login', encode({ email: user.email, password: user.password }), headers);
     expect([login.status, login.json(), login.setCookies]).toEqual([415, unsupported, []]);

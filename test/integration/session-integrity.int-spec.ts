@@ -67,7 +67,18 @@ function advanceClock(ms: number): void {
   const now = Date.now();
   jest.useFakeTimers({
     now: now + ms,
-    doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'hrtime', 'performance'],
+    doNotFake: [
+      'nextTick',
+      'setImmediate',
+      'clearImmediate',
+      'setTimeout',
+      'clearTimeout',
+      'setInterval',
+      'clearInterval',
+      'queueMicrotask',
+      'hrtime',
+      'performance',
+    ],
   });
 }
 
@@ -96,7 +107,8 @@ describe('a request in flight on a session that is being revoked', () => {
     ['DELETE /api/sessions from another device', (other: Client) => other.delete('/api/sessions'), 204],
     [
       'a password change on another device',
-      (other: Client, password: string) => other.put('/api/profile/password', { currentPassword: password, newPassword: 'a brand new passphrase' }),
+      (other: Client, password: string) =>
+        other.put('/api/profile/password', { currentPassword: password, newPassword: 'a brand new passphrase' }),
       204,
     ],
   ])('%s: the held request ends with its session gone, and its next call is 401', async (_case, revoke, status) => {
@@ -115,7 +127,9 @@ describe('a request in flight on a session that is being revoked', () => {
     expect(await redis.exists(key)).toBe(0); // the write-back did not bring it back
     const next = await slow.get('/api/session');
     expect([next.status, next.json()]).toEqual([401, SESSION_EXPIRED]);
-    expect(await redis.zRange(`user-sessions:${(await other.get('/api/profile')).json<{ id: string }>().id}`, 0, -1)).not.toContain(key.slice(5));
+    expect(await redis.zRange(`user-sessions:${(await other.get('/api/profile')).json<{ id: string }>().id}`, 0, -1)).not.toContain(
+      key.slice(5),
+    );
   });
 });
 
@@ -172,12 +186,16 @@ describe('sessions are bound to the password', () => {
 
     const slowChange = first.put('/api/profile/password', { currentPassword: user.password, newPassword: 'first new passphrase' });
     await held.reached;
-    expect((await second.put('/api/profile/password', { currentPassword: user.password, newPassword: 'second new passphrase' })).status).toBe(204);
+    expect(
+      (await second.put('/api/profile/password', { currentPassword: user.password, newPassword: 'second new passphrase' })).status,
+    ).toBe(204);
     held.open();
     const lost = await slowChange;
     expect([lost.status, lost.json()]).toEqual([403, { statusCode: 403, error: 'Forbidden', message: 'Current password is wrong' }]);
     await signIn(user.email, 'second new passphrase');
-    expect((await new Client(inProcess.target).post('/api/auth/login', { email: user.email, password: 'first new passphrase' })).status).toBe(401);
+    expect(
+      (await new Client(inProcess.target).post('/api/auth/login', { email: user.email, password: 'first new passphrase' })).status,
+    ).toBe(401);
   });
 });
 
@@ -246,7 +264,10 @@ describe('bounded hashing', () => {
 
     held.open();
     for (const res of await Promise.all(admitted)) expect(res.status).toBe(401);
-    const after = await new Client(inProcess.target).post('/api/auth/login', { email: 'refused@example.com', password: 'not the password' });
+    const after = await new Client(inProcess.target).post('/api/auth/login', {
+      email: 'refused@example.com',
+      password: 'not the password',
+    });
     expect(after.status).toBe(401); // the pool drained: sign-ins are admitted again
   });
 });

@@ -55,7 +55,9 @@ function findPgBin(): string | undefined {
   }
   const debian = '/usr/lib/postgresql';
   if (existsSync(debian)) {
-    const versions = readdirSync(debian).filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(debian)
+      .filter((name) => /^\d+$/.test(name))
+      .sort((a, b) => Number(b) - Number(a));
     candidates.push(...versions.map((version) => path.join(debian, version, 'bin')));
   }
   return candidates.find((dir) => existsSync(path.join(dir, 'initdb')) && existsSync(path.join(dir, 'postgres')));
@@ -63,7 +65,10 @@ function findPgBin(): string | undefined {
 
 /** uid and gid of a system user, from /etc/passwd. */
 export function systemUser(name: string): { uid: number; gid: number } {
-  const entry = readFileSync('/etc/passwd', 'utf8').split('\n').map((line) => line.split(':')).find((fields) => fields[0] === name);
+  const entry = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .map((line) => line.split(':'))
+    .find((fields) => fields[0] === name);
   if (!entry) throw new Error(`running as root needs a \`${name}\` system user (the postgresql package creates it)`);
   return { uid: Number(entry[2]), gid: Number(entry[3]) };
 }

@@ -26,8 +26,16 @@ export async function startMail(procs: Processes, dir: string, root: string, web
     await mkdir(mailDir, { recursive: true });
     proc = procs.launch('mail', process.execPath, [
       path.join(root, 'node_modules/maildev/bin/maildev'),
-      '--smtp', String(smtpPort), '--web', String(webPort),
-      '--ip', '127.0.0.1', '--web-ip', '127.0.0.1', '--mail-directory', mailDir,
+      '--smtp',
+      String(smtpPort),
+      '--web',
+      String(webPort),
+      '--ip',
+      '127.0.0.1',
+      '--web-ip',
+      '127.0.0.1',
+      '--mail-directory',
+      mailDir,
     ]);
     await waitReady(proc, async () => (await httpStatus(`${url}/healthz`)) === 200);
   };

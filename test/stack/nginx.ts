@@ -34,6 +34,8 @@ export interface NginxOptions {
 export async function makeCertificate(procs: Processes, dir: string, openssl: string): Promise<string> {
   const certDir = path.join(dir, 'tls');
   await mkdir(certDir, { mode: 0o700 });
+  // Command-line flags next to their values, as hand-formatted:
+  // prettier-ignore
   await procs.run('openssl', openssl, [
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30',
     '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem'),
@@ -63,26 +65,32 @@ export async function startNginx(procs: Processes, certDir: string, o: NginxOpti
   // that would touch /var or /run. As root the master keeps root (it reads the key) and the
   // workers drop to nginx's default user, `nobody`, which owns the temp dirs nginx creates.
   const temp = (kind: string): string => `${kind}_temp_path ${path.join(nginxDir, 'tmp', kind)};`;
-  await writeFile(path.join(nginxDir, 'nginx.conf'), [
-    'daemon off;',
-    `pid ${path.join(nginxDir, 'nginx.pid')};`,
-    'error_log stderr warn;',
-    'worker_processes 1;',
-    'events {}',
-    'http {',
-    existsSync('/etc/nginx/mime.types') ? '    include /etc/nginx/mime.types;' : '',
-    '    default_type application/octet-stream;',
-    `    access_log ${path.join(o.logDir, 'nginx-access.log')};`,
-    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `    ${temp(kind)}`),
-    `    include ${path.join(nginxDir, 'conf.d')}/*.conf;`,
-    '}',
-    '',
-  ].join('\n'));
+  await writeFile(
+    path.join(nginxDir, 'nginx.conf'),
+    [
+      'daemon off;',
+      `pid ${path.join(nginxDir, 'nginx.pid')};`,
+      'error_log stderr warn;',
+      'worker_processes 1;',
+      'events {}',
+      'http {',
+      existsSync('/etc/nginx/mime.types') ? '    include /etc/nginx/mime.types;' : '',
+      '    default_type application/octet-stream;',
+      `    access_log ${path.join(o.logDir, 'nginx-access.log')};`,
+      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `    ${temp(kind)}`),
+      `    include ${path.join(nginxDir, 'conf.d')}/*.conf;`,
+      '}',
+      '',
+    ].join('\n'),
+  );
   const caCert = await readFile(path.join(certDir, 'cert.pem'), 'utf8');
   const baseUrl = `https://localhost:${o.httpsPort}`;
   const httpUrl = `http://localhost:${o.httpPort}`;
   const proc = procs.launch('nginx', o.bin.nginx, ['-p', `${nginxDir}/`, '-c', path.join(nginxDir, 'nginx.conf'), '-e', 'stderr']);
-  await waitReady(proc, async () => (await httpStatus(`${baseUrl}${o.basePath}/healthz`, caCert)) === 200 && (await httpStatus(`${httpUrl}/`)) === 308);
+  await waitReady(
+    proc,
+    async () => (await httpStatus(`${baseUrl}${o.basePath}/healthz`, caCert)) === 200 && (await httpStatus(`${httpUrl}/`)) === 308,
+  );
   return {
     baseUrl,
     httpUrl,

@@ -24,6 +24,8 @@ export async function startPostgres(procs: Processes, dir: string, pgBin: string
 
   const start = async (): Promise<void> => {
     if (proc?.running) throw new Error('postgres is already running');
+    // Command-line flags next to their values, as hand-formatted:
+    // prettier-ignore
     proc = procs.launch('postgres', path.join(pgBin, 'postgres'), [
       '-D', data,
       '-p', String(port),
@@ -40,6 +42,8 @@ export async function startPostgres(procs: Processes, dir: string, pgBin: string
   await mkdir(pgDir, { mode: 0o700 });
   if (owner) await chown(pgDir, owner.uid, owner.gid);
   // trust auth: only this machine's 127.0.0.1 can connect, and the data dies with the stack.
+  // Command-line flags next to their values, as hand-formatted:
+  // prettier-ignore
   await procs.run('initdb', path.join(pgBin, 'initdb'), [
     '-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync',
   ], { user: owner });

@@ -68,6 +68,8 @@ export async function startRedisSentinel(procs: Processes, dir: string, redisSer
   const dataNode = async (name: string, port: number, extra: string[]): Promise<void> => {
     const nodeDir = path.join(base, name);
     await mkdir(nodeDir, { recursive: true });
+    // Command-line flags next to their values, as hand-formatted:
+    // prettier-ignore
     const proc = procs.launch(`redis-${name}`, redisServer, [
       '--port', String(port), '--bind', '127.0.0.1',
       // No persistence, and a full sync that starts at once (diskless, no 5 s batching delay).
@@ -116,8 +118,7 @@ export async function startRedisSentinel(procs: Processes, dir: string, redisSer
 
   const askedPort = async (sentinelPort: number): Promise<number | undefined> => {
     const reply = (await redisCommand(sentinelPort, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', SENTINEL_MASTER]).catch(() => null)) as
-      | [string, string]
-      | null;
+      [string, string] | null;
     return reply ? Number(reply[1]) : undefined;
   };
   const primaryPort = async (): Promise<number> => {

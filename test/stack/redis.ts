@@ -15,6 +15,8 @@ export interface Redis {
 export async function startRedis(procs: Processes, dir: string, redisServer: string, port: number): Promise<Redis> {
   const redisDir = path.join(dir, 'redis');
   await mkdir(redisDir);
+  // Command-line flags next to their values, as hand-formatted:
+  // prettier-ignore
   const proc = procs.launch('redis', redisServer, [
     '--port', String(port), '--bind', '127.0.0.1',
     // No persistence: sessions of a throwaway stack die with it.

@@ -118,7 +118,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const redisPort = await ports.pick(options.redisPort, 'redis');
   const sentinelPorts =
     redisMode === 'sentinel'
-      ? { primary: redisPort, replica: await ports.pick(undefined, 'redis replica'), sentinels: [await ports.pick(undefined, 'sentinel'), await ports.pick(undefined, 'sentinel'), await ports.pick(undefined, 'sentinel')] }
+      ? {
+          primary: redisPort,
+          replica: await ports.pick(undefined, 'redis replica'),
+          sentinels: [
+            await ports.pick(undefined, 'sentinel'),
+            await ports.pick(undefined, 'sentinel'),
+            await ports.pick(undefined, 'sentinel'),
+          ],
+        }
       : undefined;
   const mailPort = await ports.pick(options.mailPort, 'mail web');
   const smtpPort = await ports.pick(undefined, 'mail smtp');
@@ -188,12 +196,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         : startRedis(procs, dir, bin.redis, redisPort).then((started) => (redis = started)),
       startMail(procs, dir, root, mailPort, smtpPort).then((started) => (mail = started)),
     ]);
-    await procs.run('migrations', process.execPath, [
-      'node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/database/data-source.js',
-    ], { cwd: root, env: { ...process.env, ...appEnv } });
+    await procs.run(
+      'migrations',
+      process.execPath,
+      ['node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/database/data-source.js'],
+      { cwd: root, env: { ...process.env, ...appEnv } },
+    );
     await settleAll(appPorts.map((_, i) => apps.start(i)));
     nginx = await startNginx(procs, certDir, {
-      root, dir, logDir, bin, httpsPort, httpPort, appPorts, basePath, scopeCookieToBasePath: options.scopeCookieToBasePath ?? false,
+      root,
+      dir,
+      logDir,
+      bin,
+      httpsPort,
+      httpPort,
+      appPorts,
+      basePath,
+      scopeCookieToBasePath: options.scopeCookieToBasePath ?? false,
     });
     procs.started = true;
   } catch (error) {

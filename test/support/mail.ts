@@ -23,20 +23,15 @@ export async function inbox(mailUrl: string): Promise<Mail[]> {
 }
 
 /** The mails to `address` whose subject matches, once there are at least `count` of them. */
-export async function waitForMails(
-  mailUrl: string,
-  address: string,
-  subject: RegExp,
-  count = 1,
-  timeoutMs = 20_000,
-): Promise<Mail[]> {
+export async function waitForMails(mailUrl: string, address: string, subject: RegExp, count = 1, timeoutMs = 20_000): Promise<Mail[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const mails = (await inbox(mailUrl).catch(() => [])).filter(
       (mail) => mail.to.some((to) => to.address === address) && subject.test(mail.subject),
     );
     if (mails.length >= count) return mails;
-    if (Date.now() > deadline) throw new Error(`no ${count} mail(s) "${subject.source}" to ${address} within ${timeoutMs} ms (found ${mails.length})`);
+    if (Date.now() > deadline)
+      throw new Error(`no ${count} mail(s) "${subject.source}" to ${address} within ${timeoutMs} ms (found ${mails.length})`);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }

@@ -23,15 +23,10 @@ export const EXTERNAL_BASE_URL = process.env.E2E_BASE_URL;
  * For specs that need the native stack's internals (Redis, Postgres, logs, its own environment):
  * they are skipped, with this name in the output, when targeting an external deployment.
  */
-export const describeNative: typeof describe = EXTERNAL_BASE_URL
-  ? (describe.skip as typeof describe)
-  : describe;
+export const describeNative: typeof describe = EXTERNAL_BASE_URL ? (describe.skip as typeof describe) : describe;
 
 /** `options` (e.g. `appInstances`) shape the native stack only; an external deployment is as it is. */
-export async function startTarget(
-  env: Record<string, string> = {},
-  options: Omit<StackOptions, 'env'> = {},
-): Promise<Target> {
+export async function startTarget(env: Record<string, string> = {}, options: Omit<StackOptions, 'env'> = {}): Promise<Target> {
   if (EXTERNAL_BASE_URL) {
     const caFile = process.env.E2E_CA_FILE;
     if (!caFile) throw new Error('E2E_BASE_URL needs E2E_CA_FILE: the certificate to trust, PEM');
