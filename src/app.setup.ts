@@ -40,7 +40,6 @@ export function configureApp(app: NestExpressApplication): void {
   app.set('etag', false);
 
   app.use(app.get(GracefulShutdown).track);
-  app.use(requestLogger(config.get('logLevel', { infer: true })));
   app.use(securityHeaders());
   app.use((_req: Request, res: Response, next: NextFunction) => {
     // Every answer may depend on the session: no shared or browser cache may keep it.
@@ -48,6 +47,7 @@ export function configureApp(app: NestExpressApplication): void {
     next();
   });
   shedSignInsWhenBusy(app);
+  app.use(requestLogger(config.get('logLevel', { infer: true })));
   configureViews(app, config);
   app.use(bodyHandling(BODY_LIMIT));
   app.use(app.get(SessionAuthenticator).handlers());
