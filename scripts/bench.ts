@@ -1,11 +1,14 @@
 /**
  * `npm run bench` (README, Tests and measurements): an authenticated `GET /api/session` of
- * Gatehouse against the same request to a bare Express 5 + express-session + connect-redis peer
- * (bench/peers/express-session), side by side in one run:
+ * Gatehouse against the same request to two peers, side by side in one run:
  *
- * - both behind the same nginx TLS config: the stack's nginx for Gatehouse, and the repo's
- *   template rendered a second time, on other ports, for the peer (so neither shares a worker,
- *   a keep-alive pool or a TLS session cache with the other);
+ * - the bare peer (bench/peers/express-session): Express 5 + express-session + connect-redis;
+ * - the Nest peer (bench/peers/nest-session): the NestJS docs' session recipe on the same three,
+ *   which shows what Nest costs before any of Gatehouse's own layers;
+ *
+ * - all behind the same nginx TLS config: the stack's nginx for Gatehouse, and the repo's
+ *   template rendered again, on other ports, for each peer (so none shares a worker, a
+ *   keep-alive pool or a TLS session cache with another);
  * - on the same Redis; the server under test pinned to core 0, everything else (this script,
  *   wrk, nginx, Redis, Postgres) to core 1;
  * - wrk, BENCH_CONNECTIONS (50) connections, BENCH_ROUNDS (3) rounds of BENCH_SECONDS (10) s per
@@ -14,7 +17,8 @@
  *   USAGE, with a real browser's User-Agent;
  * - a warning for every round during which processes other than ours used the CPU.
  *
- * BENCH_PROFILE=<dir>: Gatehouse runs with `node --cpu-prof` and leaves its profile there.
+ * BENCH_PROFILE=<dir>: every server runs with `node --cpu-prof` and leaves its profile there
+ * (Gatehouse's in <dir>, each peer's in <dir>/<peer>).
  * The system packages (wrk, taskset) come from `scripts/install-system-deps.sh --bench`.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -28,7 +32,7 @@ import { findBinaries, findRepoRoot, PortPicker } from '../test/stack/machine.js
 import { startNginx } from '../test/stack/nginx.js';
 import { Processes, waitReady } from '../test/stack/proc.js';
 import { httpStatus } from '../test/stack/nginx.js';
-import { startStack } from '../test/stack/stack.js';
+import { type Stack, startStack } from '../test/stack/stack.js';
 import { sessionIdOfCookieValue } from '../src/session/session-cookie.js';
 
 const ROUNDS = positiveInt('BENCH_ROUNDS', 3);
@@ -225,12 +229,13 @@ async function round(target: Target, redis: Redis, seconds: number): Promise<Rou
   };
 }
 
-// --- setting up the two targets -----------------------------------------------------------
+// --- setting up the targets --------------------------------------------------------------
 
-function npmCiPeer(dir: string): void {
-  console.log('bench: npm ci in bench/peers/express-session');
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'inherit' });
-}
+/** The peers, in the order of the table: the first is what the ratios compare with. */
+const PEERS = [
+  { dir: 'express-session', name: 'bare express-session peer GET /session' },
+  { dir: 'nest-session', name: 'NestJS docs recipe peer GET /session' },
+] as const;
 
 async function gatehouseSession(baseUrl: string, ca: string): Promise<{ cookie: string; userId: string }> {
   const client = new Client({ baseUrl, ca }, BROWSER_UA);
@@ -248,6 +253,62 @@ async function peerSession(baseUrl: string, ca: string): Promise<string> {
   const line = res.headers['set-cookie']?.[0];
   if (res.status !== 204 || !line) throw new Error(`peer login failed: ${res.status}`);
   return line.split(';')[0];
+}
+
+interface Peer extends Target {
+  stop(): Promise<void>;
+}
+
+/** A peer from bench/peers/<dir>: its own npm ci, the server, and an nginx of its own in front. */
+async function startPeer(
+  peer: (typeof PEERS)[number],
+  { root, tmp, procs, stack }: { root: string; tmp: string; procs: Processes; stack: Stack },
+): Promise<Peer> {
+  const cwd = path.join(root, 'bench/peers', peer.dir);
+  console.log(`bench: npm ci in bench/peers/${peer.dir}`);
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd, stdio: 'inherit' });
+  const ports = new PortPicker();
+  const [port, httpsPort, httpPort] = [
+    await ports.pick(undefined, peer.dir),
+    await ports.pick(undefined, `${peer.dir} https`),
+    await ports.pick(undefined, `${peer.dir} http`),
+  ];
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE_DIR, peer.dir)}`] : [];
+  const server = procs.launch(peer.dir, process.execPath, [...profile, 'server.js'], {
+    cwd,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      REDIS_URL: stack.redisUrl,
+      SESSION_SECRET: stack.appEnv.SESSION_SECRET,
+    },
+  });
+  await waitReady(server, async () => (await httpStatus(`http://127.0.0.1:${port}/healthz`)) === 200);
+  const dir = path.join(tmp, peer.dir);
+  mkdirSync(dir);
+  const nginx = await startNginx(procs, path.join(stack.dir, 'tls'), {
+    root,
+    dir,
+    logDir: dir,
+    bin: findBinaries(['nginx', 'openssl']),
+    httpsPort,
+    httpPort,
+    appPorts: [port],
+    basePath: '',
+    scopeCookieToBasePath: false,
+  });
+  pin(server.pid!, SERVER_CORE);
+  return {
+    name: peer.name,
+    url: `${nginx.baseUrl}/session`,
+    cookie: await peerSession(nginx.baseUrl, stack.caCert),
+    pid: () => server.pid!,
+    stop: async () => {
+      await nginx.shutDown();
+      await server.stop('SIGTERM');
+    },
+  };
 }
 
 /**
@@ -300,9 +361,7 @@ async function main(): Promise<void> {
     }
   }
   const root = findRepoRoot();
-  const peerDir = path.join(root, 'bench/peers/express-session');
-  npmCiPeer(peerDir);
-  // Every process this script starts inherits core 1; the two servers are moved to core 0.
+  // Every process this script starts inherits core 1; the servers are moved to core 0.
   pin(process.pid, OTHER_CORE);
 
   if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
@@ -310,59 +369,33 @@ async function main(): Promise<void> {
     env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
     nodeArgs: PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
   });
-  const peerTmp = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-'));
-  const procs = new Processes(peerTmp);
+  const tmp = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-'));
+  const procs = new Processes(tmp);
   const redis = createClient({ url: stack.redisUrl });
   try {
     await redis.connect();
-    const ports = new PortPicker();
-    const [peerPort, peerHttps, peerHttp] = [
-      await ports.pick(undefined, 'peer'),
-      await ports.pick(undefined, 'peer https'),
-      await ports.pick(undefined, 'peer http'),
-    ];
-    const peer = procs.launch('peer', process.execPath, ['server.js'], {
-      cwd: peerDir,
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        PORT: String(peerPort),
-        REDIS_URL: stack.redisUrl,
-        SESSION_SECRET: stack.appEnv.SESSION_SECRET,
-      },
-    });
-    await waitReady(peer, async () => (await httpStatus(`http://127.0.0.1:${peerPort}/healthz`)) === 200);
-    const peerNginx = await startNginx(procs, path.join(stack.dir, 'tls'), {
-      root,
-      dir: peerTmp,
-      logDir: peerTmp,
-      bin: findBinaries(['nginx', 'openssl']),
-      httpsPort: peerHttps,
-      httpPort: peerHttp,
-      appPorts: [peerPort],
-      basePath: '',
-      scopeCookieToBasePath: false,
-    });
+    const peers: Peer[] = [];
+    for (const peer of PEERS) peers.push(await startPeer(peer, { root, tmp, procs, stack }));
     pin(stack.appPid(0)!, SERVER_CORE);
-    pin(peer.pid!, SERVER_CORE);
 
     const gh = await gatehouseSession(stack.baseUrl, stack.caCert);
-    const peerCookie = await peerSession(peerNginx.baseUrl, stack.caCert);
-    const targets: Target[] = [
-      { name: 'Gatehouse GET /api/session', url: `${stack.baseUrl}/api/session`, cookie: gh.cookie, pid: () => stack.appPid(0)! },
-      { name: 'bare express-session peer GET /session', url: `${peerNginx.baseUrl}/session`, cookie: peerCookie, pid: () => peer.pid! },
-    ];
+    const gatehouse: Target = {
+      name: 'Gatehouse GET /api/session',
+      url: `${stack.baseUrl}/api/session`,
+      cookie: gh.cookie,
+      pid: () => stack.appPid(0)!,
+    };
+    const targets: Target[] = [gatehouse, ...peers];
 
     // Bytes per signed-in session, measured before any load (nothing renews it meanwhile).
-    const ghId = sessionIdOfCookieValue(gh.cookie.split('=').slice(1).join('='));
-    const peerId = sessionIdOfCookieValue(peerCookie.split('=').slice(1).join('='));
+    const idOf = (cookie: string) => sessionIdOfCookieValue(cookie.split('=').slice(1).join('='));
     const bytes = {
-      gatehouseRecord: await memoryUsage(redis, `sess:${ghId}`),
+      gatehouseRecord: await memoryUsage(redis, `sess:${idOf(gh.cookie)}`),
       gatehouseIndex: await memoryUsage(redis, `user-sessions:${gh.userId}`),
       gatehouseCredential: await memoryUsage(redis, `user-credential:${gh.userId}`),
-      gatehouseRaw: (await redis.get(`sess:${ghId}`))!,
-      peerRecord: await memoryUsage(redis, `sess:${peerId}`),
-      peerRaw: (await redis.get(`sess:${peerId}`))!,
+      gatehouseRaw: (await redis.get(`sess:${idOf(gh.cookie)}`))!,
+      peerRecord: await Promise.all(peers.map((peer) => memoryUsage(redis, `sess:${idOf(peer.cookie)}`))),
+      peerRaw: (await redis.get(`sess:${idOf(peers[0].cookie)}`))!,
     };
 
     // Warm-up: JIT, connection pools, nginx's upstream keep-alive, the Redis script cache.
@@ -397,11 +430,8 @@ async function main(): Promise<void> {
       const m = (pick: (x: Round) => number) => median(rounds.map(pick));
       return { name: t.name, rps: m((x) => x.rps), p50: m((x) => x.p50), p99: m((x) => x.p99), cpu: m((x) => x.cpuPerRequest), commands };
     });
-    const [g, p] = summary;
-    const trips = [
-      await roundTripsPerRequest(redis, targets[0], stack.caCert),
-      await roundTripsPerRequest(redis, targets[1], stack.caCert),
-    ];
+    const trips: Record<string, number>[] = [];
+    for (const target of targets) trips.push(await roundTripsPerRequest(redis, target, stack.caCert));
     const sum = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
     const describe = (c: Record<string, number>) =>
       Object.entries(c)
@@ -409,42 +439,43 @@ async function main(): Promise<void> {
         .map(([name, n]) => `${name} ${fmt(n, 2)}`)
         .join(', ');
 
+    // The bare peer first: every ratio is to it.
+    const base = summary[1];
+    const rows = [1, 2, 0].map((i) => {
+      const t = summary[i];
+      const versus = (n: number, of: number, suffix = '') => (i === 1 ? '' : ` (${fmt(n / of, 2)}×${suffix})`);
+      const stored =
+        i === 0
+          ? `${bytes.gatehouseRecord + bytes.gatehouseIndex} B (record ${bytes.gatehouseRecord} + index ${bytes.gatehouseIndex})`
+          : `${bytes.peerRecord[i - 1]} B (record)`;
+      return (
+        `| ${t.name} | ${fmt(t.rps)} | ${i === 0 ? `**${fmt(t.rps / base.rps, 2)}×**` : `${fmt(t.rps / base.rps, 2)}×`} | ${fmt(t.p50, 2)} ms ` +
+        `| ${fmt(t.p99, 2)} ms${versus(t.p99, base.p99, " the bare peer's")} | ${fmt(t.cpu)} µs${versus(t.cpu, base.cpu)} ` +
+        `| ${fmt(sum(trips[i]), 2)} (${describe(trips[i])}) / ${describe(t.commands)} | ${stored} |`
+      );
+    });
     console.log('');
     console.log(
       `| target | req/s (median of ${ROUNDS}) | ratio | p50 | p99 | server CPU per request | Redis round trips / commands per request | Redis bytes per session |`,
     );
     console.log('|---|---|---|---|---|---|---|---|');
-    console.log(
-      `| ${p.name} | ${fmt(p.rps)} | 1.00× | ${fmt(p.p50, 2)} ms | ${fmt(p.p99, 2)} ms | ${fmt(p.cpu)} µs | ${fmt(sum(trips[1]), 2)} (${describe(trips[1])}) / ${describe(p.commands)} | ${bytes.peerRecord} B (record) |`,
-    );
-    console.log(
-      `| ${g.name} | ${fmt(g.rps)} | **${fmt(g.rps / p.rps, 2)}×** | ${fmt(g.p50, 2)} ms | ${fmt(g.p99, 2)} ms (${fmt(g.p99 / p.p99, 2)}× the peer's) | ${fmt(g.cpu)} µs (${fmt(g.cpu / p.cpu, 2)}×) | ` +
-        `${fmt(sum(trips[0]), 2)} (${describe(trips[0])}) / ${describe(g.commands)} | ${bytes.gatehouseRecord + bytes.gatehouseIndex} B (record ${bytes.gatehouseRecord} + index ${bytes.gatehouseIndex}) |`,
-    );
+    for (const row of rows) console.log(row);
     console.log('');
     console.log(`Gatehouse's record (${bytes.gatehouseRaw.length} characters): ${bytes.gatehouseRaw}`);
-    console.log(`The peer's record (${bytes.peerRaw.length} characters): ${bytes.peerRaw}`);
+    console.log(`The bare peer's record (${bytes.peerRaw.length} characters): ${bytes.peerRaw}`);
     console.log(`Also per user, not per session: user-credential:<id> ${bytes.gatehouseCredential} B.`);
     console.log(`User-Agent: ${BROWSER_UA}`);
     if (warnings.length === 0) console.log('No CPU contention: no other process used more than 5 % of a core during any round.');
     for (const warning of warnings) console.log(`WARNING: ${warning}`);
-    await peerNginx.shutDown();
-    await peer.stop('SIGTERM');
+    for (const peer of peers) await peer.stop();
   } finally {
     await procs.stopRest();
     if (redis.isOpen) await redis.close();
     await stack.stop();
-    rmSync(peerTmp, { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true });
   }
-  if (PROFILE_DIR)
-    console.log(
-      `CPU profile of the app: ${PROFILE_DIR}/${
-        readdirSync(PROFILE_DIR)
-          .filter((f) => f.endsWith('.cpuprofile'))
-          .pop() ?? '(none written)'
-      }`,
-    );
-  else if (existsSync(path.join(root, 'dist'))) console.log('BENCH_PROFILE=<dir> adds a CPU profile of the app (node --cpu-prof).');
+  if (PROFILE_DIR) console.log(`CPU profiles (node dist/scripts/profile-top.js <file>): ${PROFILE_DIR}`);
+  else if (existsSync(path.join(root, 'dist'))) console.log('BENCH_PROFILE=<dir> adds a CPU profile of each server (node --cpu-prof).');
 }
 
 await main();
