@@ -25,7 +25,7 @@ export interface SentinelOptions {
  *
  * Why not node-redis's own createSentinel(): while it looks for a new primary, a command waits in
  * its rediscovery loop (one-second sleeps, up to 16 rounds) with no deadline, and the request waits
- * with it; the command timeout and disableOfflineQueue only apply inside its node clients. Here a
+ * with it; disableOfflineQueue and the heartbeat only apply inside its node clients. Here a
  * command during the switch fails at once with a 503, as in a single-Redis outage, and the plain
  * client keeps everything the outage tests rely on (heartbeat, reconnect strategy).
  */
