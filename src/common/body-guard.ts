@@ -1,6 +1,7 @@
 import { BadRequestException, UnsupportedMediaTypeException } from '@nestjs/common';
 import bodyParser from 'body-parser';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { chain } from './middleware-chain.js';
 
 /**
  * How deeply a request body may nest objects and arrays. Gatehouse's bodies are flat (depth 1);
@@ -48,6 +49,7 @@ export function bodyGuard(): RequestHandler {
  */
 export function jsonOnly(): RequestHandler {
   return (req: Request, _res: Response, next: NextFunction) => {
+    if (!API_PATH.test(req.path)) return next();
     // req.is() is null when the request has no body, false when the body is of another type. A
     // body without a Content-Type is refused only when it is known not to be empty: Node's own
     // client, among others, sends a bodiless POST as an empty chunked body.
@@ -71,16 +73,8 @@ const API_PATH = /^\/api(\/|$)/i;
  * and measurements); they would leave it exactly as it is, with no `req.body`.
  */
 export function bodyHandling(limit: string): RequestHandler {
-  const steps: RequestHandler[] = [jsonOnly(), bodyParser.json({ limit }), bodyParser.urlencoded({ limit, extended: false }), bodyGuard()];
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (!hasBody(req)) return next();
-    let i = API_PATH.test(req.path) ? 0 : 1;
-    const run = (error?: unknown): void => {
-      if (error !== undefined || i === steps.length) return next(error);
-      steps[i++](req, res, run);
-    };
-    run();
-  };
+  const steps = chain(jsonOnly(), bodyParser.json({ limit }), bodyParser.urlencoded({ limit, extended: false }), bodyGuard());
+  return (req: Request, res: Response, next: NextFunction) => (hasBody(req) ? steps(req, res, next) : next());
 }
 
 /** type-is's test, the one the parsers make: a body is announced by either header. */

@@ -37,10 +37,9 @@ export function requestLogger(level: string): RequestHandler {
     const started = Date.now();
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    // 'close' alone when the client went away before the response was sent.
-    const done = (): void => {
-      res.off('finish', done);
-      res.off('close', done);
+    // 'close' comes right after 'finish' (a tick later), and alone when the client went away
+    // before the response was sent: one listener sees both.
+    res.once('close', () => {
       const line = {
         req: { id, method: req.method, path: (req.url ?? '').split('?')[0] },
         res: { statusCode: res.statusCode },
@@ -51,9 +50,7 @@ export function requestLogger(level: string): RequestHandler {
       } else {
         logger.info(line, 'request completed');
       }
-    };
-    res.on('finish', done);
-    res.on('close', done);
+    });
     next();
   };
 }

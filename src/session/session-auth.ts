@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
+import { chain } from '../common/middleware-chain.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { cookieMaxAge, sessionCookieOptions, signedSessionId } from './session-cookie.js';
 import { SessionStore } from './session-store.js';
@@ -63,7 +64,7 @@ export class SessionAuthenticator {
       unset: 'keep',
       cookie: sessionCookieOptions(this.cookie),
     });
-    const steps: RequestHandler[] = [
+    const steps = chain(
       (req, res, next) => {
         loadSession(req, res, (error?: unknown) => {
           // express-session saves a changed session as the response ends, and reports a failed
@@ -83,16 +84,8 @@ export class SessionAuthenticator {
           next();
         }, next);
       },
-    ];
-    return (req: Request, res: Response, next: NextFunction) => {
-      if (SESSIONLESS_PATHS.has(req.path)) return next();
-      let i = 0;
-      const run = (error?: unknown): void => {
-        if (error !== undefined || i === steps.length) return next(error);
-        steps[i++](req, res, run);
-      };
-      run();
-    };
+    );
+    return (req: Request, res: Response, next: NextFunction) => (SESSIONLESS_PATHS.has(req.path) ? next() : steps(req, res, next));
   }
 
   /** Step 2 above. `now` is a parameter so that the rules can be tested on a fake clock. */

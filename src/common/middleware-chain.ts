@@ -1,0 +1,18 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+
+/**
+ * Several middlewares as one: each step runs when the one before calls next(), and an error
+ * skips the rest, as in Express. Express's router pays for every layer on every request (path
+ * matching, a closure per call), so the steps that every request runs are installed as a few
+ * chains rather than one layer each (README, Tests and measurements).
+ */
+export function chain(...steps: RequestHandler[]): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    let i = 0;
+    const run = (error?: unknown): void => {
+      if (error !== undefined || i === steps.length) return next(error);
+      steps[i++](req, res, run);
+    };
+    run();
+  };
+}
