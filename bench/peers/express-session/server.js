@@ -7,6 +7,7 @@ import { RedisStore } from 'connect-redis';
 import express from 'express';
 import session from 'express-session';
 import { createClient } from 'redis';
+import { sessionOptions } from '../session-options.js';
 
 const redis = createClient({ url: process.env.REDIS_URL });
 await redis.connect();
@@ -14,16 +15,7 @@ await redis.connect();
 const app = express();
 // nginx on loopback is the one proxy: then req.secure is true and the Secure cookie is sent.
 app.set('trust proxy', '127.0.0.1');
-app.use(
-  session({
-    name: '__Host-sid',
-    secret: process.env.SESSION_SECRET,
-    store: new RedisStore({ client: redis }),
-    resave: false,
-    saveUninitialized: false,
-    cookie: { httpOnly: true, secure: true, sameSite: 'lax', path: '/' },
-  }),
-);
+app.use(session(sessionOptions(new RedisStore({ client: redis }))));
 app.post('/login', (req, res) => {
   req.session.user = randomUUID();
   req.session.userAgent = req.get('user-agent');

@@ -11,6 +11,7 @@ import { NestFactory } from '@nestjs/core';
 import { RedisStore } from 'connect-redis';
 import session from 'express-session';
 import { createClient } from 'redis';
+import { sessionOptions } from '../session-options.js';
 
 class SessionController {
   login(req) {
@@ -48,15 +49,6 @@ await redis.connect();
 const app = await NestFactory.create(AppModule, { logger: ['error'] });
 // nginx on loopback is the one proxy: then req.secure is true and the Secure cookie is sent.
 app.set('trust proxy', '127.0.0.1');
-app.use(
-  session({
-    name: '__Host-sid',
-    secret: process.env.SESSION_SECRET,
-    store: new RedisStore({ client: redis }),
-    resave: false,
-    saveUninitialized: false,
-    cookie: { httpOnly: true, secure: true, sameSite: 'lax', path: '/' },
-  }),
-);
+app.use(session(sessionOptions(new RedisStore({ client: redis }))));
 await app.listen(Number(process.env.PORT), '127.0.0.1');
 process.on('SIGTERM', () => app.close().then(() => redis.close().then(() => process.exit(0))));
