@@ -15,6 +15,7 @@
  *   target, interleaved A B A B, medians;
  * - Redis commands per request from INFO commandstats, bytes per signed-in session from MEMORY
  *   USAGE, with a real browser's User-Agent;
+ * - then Gatehouse's successful logins per second over one more BENCH_SECONDS (argon2-bound);
  * - a warning for every round during which processes other than ours used the CPU.
  *
  * BENCH_PROFILE=<dir>: every server runs with `node --cpu-prof` and leaves its profile there
@@ -25,6 +26,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync, existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { Client } from '../test/support/client.js';
 import { request } from '../test/support/http.js';
@@ -41,6 +43,8 @@ const CONNECTIONS = positiveInt('BENCH_CONNECTIONS', 50);
 const PROFILE_DIR = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : undefined;
 /** Chrome 131 on Windows 10, as it sends it: what a real session record holds. */
 const BROWSER_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+/** Clients of the logins/s phase, each with a user and a loopback address of its own. */
+const LOGIN_CLIENTS = 8;
 const SERVER_CORE = 0;
 const OTHER_CORE = 1;
 /** Other processes' CPU above this share of one core during a round makes its figures suspect. */
@@ -312,13 +316,50 @@ async function startPeer(
 }
 
 /**
+ * Successful logins per second: a password check (argon2id) and a new session each, so what
+ * bounds them is the hashing threads. Each client logs in as a user of its own from a loopback
+ * address of its own (127.0.0.<40 + n>), one login at a time on a fresh connection, so nginx's
+ * per-address limit (10/s) stays above what the app can hash; 429s and 503s are counted, not hidden.
+ */
+async function loginsPerSecond(
+  baseUrl: string,
+  ca: string,
+  seconds: number,
+): Promise<{ perSecond: number; outcomes: Record<number, number> }> {
+  const password = 'correct horse battery staple';
+  const post = (route: string, from: string, body: object) =>
+    request(baseUrl, { method: 'POST', path: route, ca, localAddress: from, headers: { origin: baseUrl }, body });
+  const users = Array.from({ length: LOGIN_CLIENTS }, (_, n) => ({
+    email: `bench-login-${Date.now()}-${n}@example.com`,
+    from: `127.0.0.${40 + n}`,
+  }));
+  for (const { email, from } of users) {
+    const res = await post('/api/auth/register', from, { email, password, displayName: 'Bench' });
+    if (res.status !== 201) throw new Error(`register for the logins phase failed: ${res.status} ${res.body}`);
+  }
+  const outcomes: Record<number, number> = {};
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    users.map(async ({ email, from }) => {
+      while (performance.now() < deadline) {
+        const { status } = await post('/api/auth/login', from, { email, password }).catch(() => ({ status: 0 }));
+        outcomes[status] = (outcomes[status] ?? 0) + 1;
+        if (status === 429 || status === 503) await sleep(100); // refused at once: back off, as a client told to would
+      }
+    }),
+  );
+  return { perSecond: (outcomes[200] ?? 0) / ((performance.now() - started) / 1000), outcomes };
+}
+
+/**
  * Round trips per request: MONITOR marks the commands a Lua script issues (`[0 lua]`), so what
  * is left are the commands the server sent. Counted over a few requests apart from the timed
  * rounds, as MONITOR slows Redis down.
  */
 async function roundTripsPerRequest(redis: Redis, target: Target, ca: string, requests = 20): Promise<Record<string, number>> {
   // Let the requests still in flight from the last round (nginx finishes them) reach Redis first.
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await sleep(1_000);
   const monitor = redis.duplicate();
   await monitor.connect();
   const sent: Record<string, number> = {};
@@ -333,7 +374,7 @@ async function roundTripsPerRequest(redis: Redis, target: Target, ca: string, re
     const res = await request(url.origin, { path: url.pathname, ca, headers: { cookie: target.cookie, 'user-agent': BROWSER_UA } });
     if (res.status !== 200) throw new Error(`${target.name}: ${res.status}`);
   }
-  await new Promise((resolve) => setTimeout(resolve, 200)); // the last lines in flight
+  await sleep(200); // the last lines in flight
   monitor.destroy();
   return sent;
 }
@@ -430,6 +471,7 @@ async function main(): Promise<void> {
       const m = (pick: (x: Round) => number) => median(rounds.map(pick));
       return { name: t.name, rps: m((x) => x.rps), p50: m((x) => x.p50), p99: m((x) => x.p99), cpu: m((x) => x.cpuPerRequest), commands };
     });
+    const logins = await loginsPerSecond(stack.baseUrl, stack.caCert, SECONDS);
     const trips: Record<string, number>[] = [];
     for (const target of targets) trips.push(await roundTripsPerRequest(redis, target, stack.caCert));
     const sum = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
@@ -465,6 +507,10 @@ async function main(): Promise<void> {
     console.log(`The bare peer's record (${bytes.peerRaw.length} characters): ${bytes.peerRaw}`);
     console.log(`Also per user, not per session: user-credential:<id> ${bytes.gatehouseCredential} B.`);
     console.log(`User-Agent: ${BROWSER_UA}`);
+    console.log(
+      `Gatehouse logins: ${fmt(logins.perSecond, 1)} successful logins/s (argon2id and a new session each; ${LOGIN_CLIENTS} clients, ` +
+        `${SECONDS} s, the app on one core), outcomes by status: ${JSON.stringify(logins.outcomes)}`,
+    );
     if (warnings.length === 0) console.log('No CPU contention: no other process used more than 5 % of a core during any round.');
     for (const warning of warnings) console.log(`WARNING: ${warning}`);
     for (const peer of peers) await peer.stop();
