@@ -156,6 +156,11 @@ expect_http() { # description expected-status actual-status (shows the body on f
 step "Docker engine"
 if ! docker info >/dev/null 2>&1; then
   standins=../shared/docker-standins/setup.sh
+  # A fresh clone elsewhere (CI clones into a temp dir) finds it next to the repo it was cloned from.
+  origin=$(git config --get remote.origin.url 2>/dev/null || true)
+  if [ ! -f "$standins" ] && [ -d "$origin" ] && [ -f "$origin/../shared/docker-standins/setup.sh" ]; then
+    standins="$origin/../shared/docker-standins/setup.sh"
+  fi
   [ -f "$standins" ] || abort "no Docker engine answers (docker info), and $standins is not there to start one"
   echo "No Docker engine answers; starting one with $standins"
   bash "$standins"
