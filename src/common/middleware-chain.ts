@@ -1,9 +1,11 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 /**
- * Several middlewares as one: each step runs when the one before calls next(), and an error
- * skips the rest, as in Express. Express's router pays for every layer on every request (path
- * matching, a closure per call), so the steps that every request runs are installed as a few
+ * Several middlewares as one: each step runs when the one before calls next(), and an error skips
+ * the rest, as in Express. A step that throws passes its error on as Express's router would, also
+ * when the step before called next() from a callback (a body parser, a store), where the router's
+ * own try/catch is no longer on the stack. Express's router pays for every layer on every request
+ * (path matching, a closure per call), so the steps that every request runs are installed as a few
  * chains rather than one layer each (README, Tests and measurements).
  */
 export function chain(...steps: RequestHandler[]): RequestHandler {
@@ -11,7 +13,12 @@ export function chain(...steps: RequestHandler[]): RequestHandler {
     let i = 0;
     const run = (error?: unknown): void => {
       if (error !== undefined || i === steps.length) return next(error);
-      steps[i++](req, res, run);
+      const step = steps[i++];
+      try {
+        void step(req, res, run);
+      } catch (thrown) {
+        run(thrown);
+      }
     };
     run();
   };
