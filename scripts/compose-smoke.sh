@@ -153,6 +153,12 @@ expect_http() { # description expected-status actual-status (shows the body on f
   if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected $2, got $3 $(head -c 300 "$workdir/body" 2>/dev/null)"; fi
 }
 
+step "Node"
+# The e2e specs and the doctor below run on the host: on Node 24, like the image (scripts/node24.sh).
+source scripts/node24.sh
+host_node=$(node -v)
+echo "host: node $host_node"
+
 step "Docker engine"
 if ! docker info >/dev/null 2>&1; then
   standins=../shared/docker-standins/setup.sh
@@ -197,6 +203,9 @@ for service in postgres redis mail app nginx; do
   [ -z "$ports" ] || published="$published $service:${ports% }"
 done
 expect "only nginx and the inbox publish ports, on 127.0.0.1" " mail:1080/tcp@127.0.0.1 nginx:8080/tcp@127.0.0.1 8443/tcp@127.0.0.1" "$published"
+
+image_node=$(docker compose exec -T app node -v </dev/null | tr -d '\r')
+expect "the image runs the tests' Node major ($host_node)" "${host_node%%.*}" "${image_node%%.*}"
 
 step "Least privilege"
 # From the nginx container (the one clients talk to), by name and by address: the back network

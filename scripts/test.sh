@@ -9,6 +9,12 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+step "Node"
+# Node 24, the image's, first on PATH for the whole run: this machine's own when it is 24 or
+# newer, else one fetched from the npm registry into .cache/node (scripts/node24.sh).
+source scripts/node24.sh
+echo "node $(node -v), npm $(npm -v)"
+
 step "system packages"
 bash scripts/install-system-deps.sh --browser
 
@@ -56,5 +62,6 @@ node -e '
     const r = JSON.parse(fs.readFileSync("test-output/results/" + f, "utf8"));
     passed += r.numPassedTests; failed += r.numFailedTests;
   }
-  console.log(`\nTests: ${passed} passed, ${failed} failed`);
+  console.log(`\nAll projects ran on Node ${process.version}.`);
+  console.log(`Tests: ${passed} passed, ${failed} failed`);
 '
