@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { parse } from 'cookie';
+import { parseCookie } from 'cookie';
 import type { CookieOptions, Request, Response } from 'express';
 import type { AppConfig } from '../config/config.schema.js';
 import '../session/session.types.js';
@@ -73,7 +73,7 @@ export class CsrfGuard implements CanActivate {
 
   /** The tokens this visitor's nonce allows (one per secret, for rotation); the first is issued. */
   private signedOutTokens(req: Request, res: Response): string[] {
-    let nonce = req.headers.cookie ? parse(req.headers.cookie)[this.cookieName] : undefined;
+    let nonce = req.headers.cookie ? parseCookie(req.headers.cookie)[this.cookieName] : undefined;
     if (!nonce || !/^[A-Za-z0-9_-]{43}$/.test(nonce)) {
       nonce = randomBytes(32).toString('base64url');
       res.cookie(this.cookieName, nonce, this.cookieOptions);

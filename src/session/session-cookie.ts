@@ -1,4 +1,4 @@
-import { parse } from 'cookie';
+import { parseCookie } from 'cookie';
 import signature from 'cookie-signature';
 import type { CookieOptions } from 'express';
 import type { CookieOptions as SessionCookieOptions } from 'express-session';
@@ -79,7 +79,7 @@ export function clearingCookieOptions(cookie: SessionCookieConfig): CookieOption
  */
 export function signedSessionId(cookieHeader: string | undefined, name: string, secrets: string[]): string | undefined {
   if (!cookieHeader) return undefined;
-  const raw = parse(cookieHeader)[name];
+  const raw = parseCookie(cookieHeader)[name];
   if (!raw?.startsWith('s:')) return undefined;
   for (const secret of secrets) {
     const id = signature.unsign(raw.slice(2), secret);
