@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import PgBoss from 'pg-boss';
+import { type ConstructorOptions, PgBoss } from 'pg-boss';
 import type { AppConfig } from '../config/config.schema.js';
 import { MAIL_RETRY } from './mail-retry.js';
 
@@ -52,17 +52,47 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
       query_timeout: 1_500,
       schedule: false,
       // No secret in these messages: pg errors do not quote the connection string.
-    } as PgBoss.ConstructorOptions);
+    } as ConstructorOptions);
     this.boss.on('error', (error) => this.logger.warn(`Mail queue: ${error.message}`));
   }
 
   async onModuleInit(): Promise<void> {
     await this.boss.start();
-    const options = { ...MAIL_RETRY, expireInSeconds: 60, retentionMinutes: 24 * 60 };
+    const options = { ...MAIL_RETRY, expireInSeconds: 60, retentionSeconds: 24 * 60 * 60 };
     await retryOnDeadlock(async () => {
-      await this.boss.createQueue(QUEUE, { name: QUEUE, ...options });
-      await this.boss.updateQueue(QUEUE, { name: QUEUE, ...options }); // a changed policy applies to an existing queue
+      await this.boss.createQueue(QUEUE, options);
+      await this.boss.updateQueue(QUEUE, options); // a changed policy applies to an existing queue
     });
+    await this.carryOverV10();
+  }
+
+  /**
+   * Queues again the mails still waiting in pg-boss 10's schema, which a migration set aside
+   * (migrations/1796500000000-PgBossV10Aside.ts), then drops it. Every instance may try at once:
+   * a job keeps its id, and pg-boss ignores an id it already has. A failure leaves the old schema
+   * for the next start.
+   */
+  private async carryOverV10(): Promise<void> {
+    const db = this.boss.getDb();
+    try {
+      const found = await db.executeSql(`SELECT to_regclass('pgboss_v10.job') IS NOT NULL AS present`);
+      if (!(found.rows[0] as { present: boolean }).present) return;
+      const { rows } = await db.executeSql(
+        `SELECT id, data, start_after FROM pgboss_v10.job WHERE name = $1 AND state IN ('created', 'retry', 'active')`,
+        [QUEUE],
+      );
+      const jobs = (rows as { id: string; data: MailJob; start_after: Date }[]).map((row) => ({
+        id: row.id,
+        data: row.data,
+        startAfter: row.start_after,
+      }));
+      if (jobs.length > 0) await this.boss.insert(QUEUE, jobs);
+      await db.executeSql(`DROP SCHEMA IF EXISTS pgboss_v10 CASCADE`);
+      this.logger.log(`Queued ${jobs.length} mail(s) again from pg-boss 10's schema, and dropped it`);
+    } catch (error) {
+      // Another instance dropped it meanwhile (42P01, 3F000), or Postgres failed: the mails wait.
+      this.logger.warn(`Mail queue: pg-boss 10's schema not carried over: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   async enqueue(job: MailJob): Promise<void> {
@@ -75,10 +105,9 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
    * Runs `handler` for each job, up to BATCH at a time; a throw is a failed attempt of that job
    * alone, retried per MAIL_RETRY.
    *
-   * A loop of our own around fetch/complete/fail rather than pg-boss's work(): pg-boss 10 leaves
-   * the promise of its own complete()/fail() unhandled, so a Postgres that goes away while a mail
-   * is being sent would crash the process. Here every step's failure is caught and logged; a job
-   * that could not be marked done is retried when it expires (at least once, never lost).
+   * A loop of our own around fetch/complete/fail rather than pg-boss's work(), so that what a
+   * Postgres going away mid-send does is plain to see: every step's failure is caught and logged,
+   * and a job that could not be marked done is retried when it expires (at least once, never lost).
    */
   work(handler: (attempt: MailAttempt) => Promise<void>): void {
     this.polling = true;
@@ -107,8 +136,10 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
     const results = await Promise.allSettled(
       jobs.map((job) => handler({ job: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit })),
     );
-    const ids = (status: PromiseSettledResult<void>['status']) => jobs.filter((_, i) => results[i].status === status).map((job) => job.id);
-    const [sent, failed] = [ids('fulfilled'), ids('rejected')];
+    // The jobs themselves, not their ids: pg-boss 12 then settles only the attempt fetched here, so a
+    // send that outlived its expiry cannot complete or fail the retry another instance now holds.
+    const settled = (status: PromiseSettledResult<void>['status']) => jobs.filter((_, i) => results[i].status === status);
+    const [sent, failed] = [settled('fulfilled'), settled('rejected')];
     await Promise.all([sent.length && this.boss.complete(QUEUE, sent), failed.length && this.boss.fail(QUEUE, failed)]);
     return jobs.length;
   }
@@ -118,14 +149,14 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
     this.polling = false;
     this.wake?.();
     await Promise.race([this.loop, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WAIT_MS).unref())]);
-    await this.boss.stop({ graceful: true, timeout: 1_000, wait: true });
+    await this.boss.stop({ graceful: true, timeout: 1_000 });
   }
 }
 
 /**
- * Two app instances starting together on a new database both create the queue (a table of its
- * own), and Postgres may pick one of them as a deadlock victim (SQLSTATE 40P01): the other has
- * created it by then, so trying again finds it there.
+ * Two app instances starting together on a new database both create the queue, and Postgres
+ * may pick one of them as a deadlock victim (SQLSTATE 40P01): the other has created it by then,
+ * so trying again finds it there.
  */
 async function retryOnDeadlock(work: () => Promise<void>, attempts = 5): Promise<void> {
   for (let attempt = 1; ; attempt++) {
