@@ -8,14 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { RedisStore } from 'connect-redis';
 import express from 'express';
 import session from 'express-session';
-import { createClient } from 'redis';
+import { createClient, type RedisClientType } from 'redis';
 import { signedInClient } from '../test/support/client.js';
 import { request } from '../test/support/http.js';
 import { startStack } from '../test/stack/stack.js';
 
 const REQUESTS = 200;
 
-type Redis = ReturnType<typeof createClient>;
+type Redis = RedisClientType;
 
 async function commandsDuring(redis: Redis, work: () => Promise<void>): Promise<Record<string, number>> {
   await redis.configResetStat();

@@ -27,7 +27,7 @@ import { readFileSync, readdirSync, existsSync, mkdtempSync, mkdirSync, rmSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from 'redis';
+import { createClient, type RedisClientType } from 'redis';
 import { Client } from '../test/support/client.js';
 import { request } from '../test/support/http.js';
 import { findBinaries, findRepoRoot, PortPicker } from '../test/stack/machine.js';
@@ -58,7 +58,7 @@ function positiveInt(name: string, fallback: number): number {
   return n;
 }
 
-type Redis = ReturnType<typeof createClient>;
+type Redis = RedisClientType;
 
 interface Target {
   name: string;

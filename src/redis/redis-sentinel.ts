@@ -127,11 +127,9 @@ export class SentinelPrimary {
    * alone would refuse every sign-in for those seconds, while it still runs as a primary of its own.
    */
   private async askReplicaUp(sentinel: RedisClient): Promise<boolean> {
-    const replicas = (await sentinel.sendCommand(['SENTINEL', 'REPLICAS', this.options.masterName])) as string[][];
-    return replicas.some((fields) => {
-      const flags = fields[fields.indexOf('flags') + 1] ?? 'down';
-      return !/down|disconnected/.test(flags) && fields[fields.indexOf('master-link-status') + 1] === 'ok';
-    });
+    // RESP3 (node-redis 6's default): one map (a plain object) per replica.
+    const replicas = (await sentinel.sendCommand(['SENTINEL', 'REPLICAS', this.options.masterName])) as Record<string, string>[];
+    return replicas.some((fields) => !/down|disconnected/.test(fields.flags ?? 'down') && fields['master-link-status'] === 'ok');
   }
 
   /** Logs once per spell of trouble, not at every poll. */
@@ -149,6 +147,7 @@ export class SentinelPrimary {
     const client = createClient({
       password: this.options.password,
       disableOfflineQueue: true,
+      maintNotifications: 'disabled',
       commandOptions: { timeout: SENTINEL_TIMEOUT_MS },
       socket: { host, port, connectTimeout: SENTINEL_TIMEOUT_MS, reconnectStrategy: false },
     });

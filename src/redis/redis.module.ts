@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Global, Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { createClient, type RedisClientOptions } from 'redis';
+import { createClient, type RedisClientOptions, type RedisClientType } from 'redis';
 import type { AppConfig } from '../config/config.schema.js';
 import { RedisHeartbeat } from './redis-heartbeat.js';
 import { SentinelPrimary } from './redis-sentinel.js';
@@ -9,7 +9,7 @@ import { SentinelPrimary } from './redis-sentinel.js';
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 /** The follower of the Sentinels' primary, or null with a single Redis (REDIS_URL). */
 export const REDIS_SENTINEL = Symbol('REDIS_SENTINEL');
-export type RedisClient = ReturnType<typeof createClient>;
+export type RedisClient = RedisClientType;
 
 /** At shutdown, how long close() may wait for replies still owed before the process exits anyway. */
 const CLOSE_TIMEOUT_MS = 1_000;
@@ -28,11 +28,12 @@ export function redisClient(
     // half-open connection) is the heartbeat's job (redis-heartbeat.ts): it bounds every command,
     // written or still waiting to be, to about 1 s.
     //
-    // No `commandOptions.timeout`: the heartbeat already gives that bound, and node-redis arms it
-    // with an AbortSignal.timeout per command that nothing cancels, so a second after every command
-    // its timer fires and builds a DOMException with a stack: ~5 % of an authenticated request's
-    // CPU (README, Tests and measurements).
+    // node-redis's own command timeout (5 s by default) only covers the wait to be written, which
+    // disableOfflineQueue already ends at once: the heartbeat is what bounds a written command.
     disableOfflineQueue: true,
+    // Open-source Redis has no maintenance notifications: 'auto' would send, at every connect, a
+    // command it refuses.
+    maintNotifications: 'disabled',
     socket: {
       ...(options.host === undefined ? {} : { host: options.host, port: options.port }),
       connectTimeout: 2_000,

@@ -1,7 +1,6 @@
 import { RedisStore } from 'connect-redis';
 import type { Request } from 'express';
 import type { Session, SessionData } from 'express-session';
-import { ClientOfflineError } from 'redis';
 import type { RedisClient } from '../redis/redis.module.js';
 import type { ReplicaAck } from '../redis/replica-ack.js';
 import { RedisScript } from '../redis/redis-script.js';
@@ -196,7 +195,8 @@ export class SessionStore extends RedisStore {
   /** Ids of the user's live sessions, soonest to expire first, at most `limit`. */
   async sessionIds(userId: string, limit: number, now = Date.now()): Promise<string[]> {
     const key = INDEX_KEY_PREFIX + userId;
-    const [, ids] = await this.multi()
+    const [, ids] = await this.redis
+      .multi()
       .zRemRangeByScore(key, '-inf', now)
       .zRange(key, 0, limit - 1)
       .exec();
@@ -213,7 +213,8 @@ export class SessionStore extends RedisStore {
   /** Deletes the session records and their index entries in one round trip. */
   async destroySessions(userId: string, sessionIds: string[]): Promise<void> {
     if (sessionIds.length === 0) return;
-    await this.multi()
+    await this.redis
+      .multi()
       .del(sessionIds.map((id) => SESSION_KEY_PREFIX + id))
       .zRem(INDEX_KEY_PREFIX + userId, sessionIds)
       .exec();
@@ -247,14 +248,5 @@ export class SessionStore extends RedisStore {
       expiration: { type: 'PX', value: this.options.credentialTtlMs },
       condition: 'NX',
     });
-  }
-
-  /**
-   * node-redis queues a MULTI even while disconnected (disableOfflineQueue covers single commands
-   * only), where it would wait for the reconnect with its request: refuse it at once instead.
-   */
-  private multi(): ReturnType<RedisClient['multi']> {
-    if (!this.redis.isReady) throw new ClientOfflineError();
-    return this.redis.multi();
   }
 }

@@ -109,8 +109,7 @@ export async function startRedisSentinel(procs: Processes, dir: string, redisSer
   await Promise.all(
     sentinelProcs.map((proc, i) =>
       waitReady(proc, async () => {
-        const fields = (await redisCommand(ports.sentinels[i], ['SENTINEL', 'MASTER', SENTINEL_MASTER])) as string[];
-        const info = Object.fromEntries(fields.flatMap((value, j) => (j % 2 ? [] : [[value, fields[j + 1]]])));
+        const info = (await redisCommand(ports.sentinels[i], ['SENTINEL', 'MASTER', SENTINEL_MASTER])) as Record<string, string>;
         return Number(info['num-slaves']) >= 1 && Number(info['num-other-sentinels']) >= 2 && !String(info.flags).includes('down');
       }),
     ),
@@ -146,8 +145,8 @@ export async function startRedisSentinel(procs: Processes, dir: string, redisSer
   const settled = async (timeoutMs = FAILOVER_TIMEOUT_MS): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     const replicaKnown = async (sentinelPort: number): Promise<boolean> => {
-      const replicas = (await redisCommand(sentinelPort, ['SENTINEL', 'REPLICAS', SENTINEL_MASTER])) as string[][];
-      return replicas.some((fields) => fields[fields.indexOf('flags') + 1] === 'slave');
+      const replicas = (await redisCommand(sentinelPort, ['SENTINEL', 'REPLICAS', SENTINEL_MASTER])) as Record<string, string>[];
+      return replicas.some((fields) => fields.flags === 'slave');
     };
     for (;;) {
       const primaries = await Promise.all(ports.sentinels.map(askedPort));

@@ -1,6 +1,6 @@
-import { createClient } from 'redis';
+import { createClient, type RedisClientType } from 'redis';
 
-export type TestRedis = ReturnType<typeof createClient>;
+export type TestRedis = RedisClientType;
 
 /** A plain Redis connection to the stack's Redis, for asserting what the app stored. */
 export async function connectRedis(url: string): Promise<TestRedis> {
