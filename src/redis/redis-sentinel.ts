@@ -23,11 +23,12 @@ export interface SentinelOptions {
  * node-redis client of the current primary, and a loop that asks the Sentinels every
  * SENTINEL_POLL_MS and, when they name another node, connects to it and switches over.
  *
- * Why not node-redis's own createSentinel(): while it looks for a new primary, a command waits in
- * its rediscovery loop (one-second sleeps, up to 16 rounds) with no deadline, and the request waits
- * with it; disableOfflineQueue and the heartbeat only apply inside its node clients. Here a
- * command during the switch fails at once with a 503, as in a single-Redis outage, and the plain
- * client keeps everything the outage tests rely on (heartbeat, reconnect strategy).
+ * Why not node-redis's own createSentinel(): with the primary killed, a command waits in its
+ * rediscovery loop until the Sentinels have promoted the replica (about 4 s here), and the request
+ * waits with it; its command timeout, disableOfflineQueue and the heartbeat only apply once a
+ * command reaches a node client (README, Scaling out, has the figures). Here a command during the
+ * switch fails at once with a 503, as in a single-Redis outage, and the plain client keeps
+ * everything the outage tests rely on (heartbeat, reconnect strategy).
  */
 export class SentinelPrimary {
   private readonly logger = new Logger('Redis');
