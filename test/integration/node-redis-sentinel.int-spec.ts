@@ -6,22 +6,17 @@
  * Should node-redis start failing such commands in time, this spec fails: the library's client
  * could then replace the app's.
  */
-import { mkdir, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createSentinel } from 'redis';
 import { redisClient } from '../../src/redis/redis.module.js';
 import { SentinelPrimary } from '../../src/redis/redis-sentinel.js';
-import { findBinaries, makeStackDir, PortPicker } from '../stack/machine.js';
-import { Processes } from '../stack/proc.js';
-import { type RedisSentinel, SENTINEL_MASTER, startRedisSentinel } from '../stack/redis-sentinel.js';
+import { type RedisSentinel, SENTINEL_MASTER, startStandaloneSentinels } from '../stack/redis-sentinel.js';
 
 /** The longest a request may wait on Redis during a failover (the failover e2e spec's bound). */
 const HANG_LIMIT_MS = 1_000;
 
-let dir: string;
-let procs: Processes;
+let stopSentinels: (() => Promise<void>) | undefined;
 let sentinel: RedisSentinel;
 let ours: SentinelPrimary;
 let library: ReturnType<typeof createSentinel>;
@@ -38,15 +33,9 @@ async function timed(command: () => Promise<unknown>): Promise<{ ms: number; ok:
 
 describe("node-redis's createSentinel() against the app's SentinelPrimary (real Sentinels)", () => {
   beforeAll(async () => {
-    const bin = findBinaries(['redis']);
-    const ports = new PortPicker();
-    const pick = () => ports.pick(undefined, 'redis');
-    const sentinelPorts = { primary: await pick(), replica: await pick(), sentinels: [await pick(), await pick(), await pick()] };
-    dir = await makeStackDir();
-    await mkdir(path.join(dir, 'logs'));
-    procs = new Processes(path.join(dir, 'logs'));
-    sentinel = await startRedisSentinel(procs, dir, bin.redis, sentinelPorts);
-    const nodes = sentinelPorts.sentinels.map((port) => ({ host: '127.0.0.1', port }));
+    const started = await startStandaloneSentinels();
+    ({ sentinel, stop: stopSentinels } = started);
+    const nodes = started.nodes;
     ours = new SentinelPrimary({
       sentinels: nodes,
       masterName: SENTINEL_MASTER,
@@ -68,9 +57,7 @@ describe("node-redis's createSentinel() against the app's SentinelPrimary (real 
   afterAll(async () => {
     (await ours?.stop())?.destroy();
     await library?.destroy();
-    await sentinel?.shutDown();
-    await procs?.stopRest();
-    await rm(dir, { recursive: true, force: true });
+    await stopSentinels?.();
   });
 
   it('with the primary killed, the app fails a command at once; createSentinel() holds it until the Sentinels promote the replica', async () => {

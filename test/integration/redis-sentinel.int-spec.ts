@@ -5,23 +5,18 @@
  * primary has no replica left to wait for (replica-ack.ts).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { redisClient } from '../../src/redis/redis.module.js';
 import { RedisScript } from '../../src/redis/redis-script.js';
 import { SentinelPrimary } from '../../src/redis/redis-sentinel.js';
-import { findBinaries, makeStackDir, PortPicker } from '../stack/machine.js';
-import { Processes } from '../stack/proc.js';
-import { type RedisSentinel, redisCommand, SENTINEL_MASTER, startRedisSentinel } from '../stack/redis-sentinel.js';
+import { type RedisSentinel, redisCommand, SENTINEL_MASTER, startStandaloneSentinels } from '../stack/redis-sentinel.js';
 
 const ECHO_SOURCE = `redis.call('SET', KEYS[1], ARGV[1]) return redis.call('GET', KEYS[1])`;
 const ECHO_SCRIPT = new RedisScript(ECHO_SOURCE);
 const ECHO_SHA = createHash('sha1').update(ECHO_SOURCE).digest('hex');
 
-let dir: string;
-let procs: Processes;
+let stopSentinels: (() => Promise<void>) | undefined;
 let sentinel: RedisSentinel;
 let primary: SentinelPrimary;
 
@@ -35,16 +30,10 @@ async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 1
 
 describe('SentinelPrimary (real Sentinels)', () => {
   beforeAll(async () => {
-    const bin = findBinaries(['redis']);
-    const ports = new PortPicker();
-    const pick = () => ports.pick(undefined, 'redis');
-    const sentinelPorts = { primary: await pick(), replica: await pick(), sentinels: [await pick(), await pick(), await pick()] };
-    dir = await makeStackDir();
-    await mkdir(path.join(dir, 'logs'));
-    procs = new Processes(path.join(dir, 'logs'));
-    sentinel = await startRedisSentinel(procs, dir, bin.redis, sentinelPorts);
+    const started = await startStandaloneSentinels();
+    ({ sentinel, stop: stopSentinels } = started);
     primary = new SentinelPrimary({
-      sentinels: sentinelPorts.sentinels.map((port) => ({ host: '127.0.0.1', port })),
+      sentinels: started.nodes,
       masterName: SENTINEL_MASTER,
       password: undefined,
       clientFor: (node) => redisClient(new Logger('Redis'), { host: node.host, port: node.port }),
@@ -53,9 +42,7 @@ describe('SentinelPrimary (real Sentinels)', () => {
   }, 60_000);
   afterAll(async () => {
     (await primary?.stop())?.destroy();
-    await sentinel?.shutDown();
-    await procs?.stopRest();
-    await rm(dir, { recursive: true, force: true });
+    await stopSentinels?.();
   });
 
   it('connects to the primary the Sentinels name, and sees its replica up', async () => {

@@ -3,10 +3,12 @@
  * Sentinels, loopback only, no persistence; the same layout as compose's `ha` profile. Tests can
  * ask for a failover or kill the primary and see the app follow (README, Scaling out).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createClient } from 'redis';
-import { failure, type Proc, type Processes, waitReady } from './proc.js';
+import type { RedisNode } from '../../src/config/config.schema.js';
+import { findBinaries, makeStackDir, PortPicker } from './machine.js';
+import { failure, type Proc, Processes, waitReady } from './proc.js';
 
 /** The Sentinels' name for the primary: the app's default REDIS_SENTINEL_MASTER. */
 export const SENTINEL_MASTER = 'gatehouse';
@@ -196,4 +198,30 @@ export async function startRedisSentinel(procs: Processes, dir: string, redisSer
       await Promise.all([...sentinelProcs, ...nodes.values()].map((proc) => proc.stop('SIGTERM')));
     },
   };
+}
+
+/**
+ * A primary, a replica and three Sentinels on their own, for the in-process specs of a Sentinel
+ * client: the same part as the stack's, in a throwaway dir; `stop` shuts it down and removes it.
+ */
+export async function startStandaloneSentinels(): Promise<{ sentinel: RedisSentinel; nodes: RedisNode[]; stop(): Promise<void> }> {
+  const bin = findBinaries(['redis']);
+  const ports = new PortPicker();
+  const pick = () => ports.pick(undefined, 'redis');
+  const sentinelPorts = { primary: await pick(), replica: await pick(), sentinels: [await pick(), await pick(), await pick()] };
+  const dir = await makeStackDir();
+  await mkdir(path.join(dir, 'logs'));
+  const procs = new Processes(path.join(dir, 'logs'));
+  const stop = async (): Promise<void> => {
+    await procs.stopRest();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const sentinel = await startRedisSentinel(procs, dir, bin.redis, sentinelPorts);
+    const nodes = sentinelPorts.sentinels.map((port) => ({ host: '127.0.0.1', port }));
+    return { sentinel, nodes, stop: async () => (await sentinel.shutDown(), await stop()) };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
