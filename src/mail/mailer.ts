@@ -17,6 +17,11 @@ const SUBJECTS: Record<MailTemplate, string> = {
 };
 
 const CHECK_TIMEOUT_MS = 1_500;
+/**
+ * How old a result /readyz may report: it opens at most one SMTP connection (with AUTH, when
+ * configured) per this long, whatever the request rate, as mail providers throttle connections.
+ */
+export const MAIL_CHECK_MAX_AGE_MS = 5_000;
 
 export interface MailMessage {
   to: string;
@@ -34,6 +39,8 @@ export class Mailer implements OnApplicationShutdown {
   private readonly transport: Transporter;
   private readonly from: string;
   private readonly templates = new Map<string, (context: object) => string>();
+  /** The last check, by when it started; callers within MAIL_CHECK_MAX_AGE_MS share it, in flight or done. */
+  private lastCheck: { startedAt: number; up: Promise<boolean> } | undefined;
 
   constructor(config: ConfigService<AppConfig, true>) {
     const mail = config.get('mail', { infer: true });
@@ -67,13 +74,20 @@ export class Mailer implements OnApplicationShutdown {
     });
   }
 
-  /** Whether the mail server answers (connect, greeting, EHLO, login if any) within 1.5 s: for /readyz. */
-  async check(): Promise<boolean> {
+  /**
+   * Whether the mail server answered (connect, greeting, EHLO, login if any) within 1.5 s, at most
+   * MAIL_CHECK_MAX_AGE_MS ago: for /readyz.
+   */
+  check(): Promise<boolean> {
+    const now = Date.now();
+    if (this.lastCheck && now - this.lastCheck.startedAt < MAIL_CHECK_MAX_AGE_MS) return this.lastCheck.up;
     const verified = this.transport.verify().then(
       () => true,
       () => false,
     );
-    return Promise.race([verified, sleep(CHECK_TIMEOUT_MS, false, { ref: false })]);
+    const up = Promise.race([verified, sleep(CHECK_TIMEOUT_MS, false, { ref: false })]);
+    this.lastCheck = { startedAt: now, up };
+    return up;
   }
 
   onApplicationShutdown(): void {
