@@ -5,8 +5,10 @@ import type { RedisClient } from './redis.module.js';
 
 /** How often the Sentinels are asked which node is the primary. */
 export const SENTINEL_POLL_MS = 250;
-/** A Sentinel that does not answer this fast is skipped for the next one. */
+/** A Sentinel that does not answer this fast is left out of this poll's count. */
 const SENTINEL_TIMEOUT_MS = 500;
+/** How many Sentinels must name the same primary before the app writes to it. */
+export const SENTINEL_AGREEMENT = 2;
 
 export interface SentinelOptions {
   sentinels: RedisNode[];
@@ -20,8 +22,9 @@ export interface SentinelOptions {
 /**
  * One Redis client that always talks to the primary the Sentinels name, for the whole app (session
  * store, throttles, health check, heartbeat): a stand-in object that forwards every call to the
- * node-redis client of the current primary, and a loop that asks the Sentinels every
- * SENTINEL_POLL_MS and, when they name another node, connects to it and switches over.
+ * node-redis client of the current primary, and a loop that asks every Sentinel every
+ * SENTINEL_POLL_MS and, when at least two of them name another node, connects to it and switches
+ * over.
  *
  * Why not node-redis's own createSentinel(): with the primary killed, a command waits in its
  * rediscovery loop until the Sentinels have promoted the replica (about 4 s here), and the request
@@ -34,8 +37,8 @@ export class SentinelPrimary {
   private readonly logger = new Logger('Redis');
   private current: RedisClient | undefined;
   private currentNode: RedisNode | undefined;
-  private sentinel: { client: RedisClient; index: number } | undefined;
-  private nextSentinel = 0;
+  /** A connection to each Sentinel, made when it is first asked and again after a failure. */
+  private readonly sentinelClients: (RedisClient | undefined)[];
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   private stopped = false;
@@ -46,6 +49,7 @@ export class SentinelPrimary {
 
   constructor(private readonly options: SentinelOptions) {
     if (options.sentinels.length === 0) throw new Error('no Sentinels given');
+    this.sentinelClients = options.sentinels.map(() => undefined);
     this.client = new Proxy({} as RedisClient, {
       get: (_target, property) => {
         const client = this.current;
@@ -79,8 +83,8 @@ export class SentinelPrimary {
   async stop(): Promise<RedisClient | undefined> {
     this.stopped = true;
     clearInterval(this.timer);
-    this.sentinel?.client.destroy();
-    this.sentinel = undefined;
+    for (const client of this.sentinelClients) client?.destroy();
+    this.sentinelClients.fill(undefined);
     return this.current;
   }
 
@@ -96,28 +100,57 @@ export class SentinelPrimary {
     }
   }
 
-  /** The primary's address as the first Sentinel that answers says; undefined when none does. */
+  /**
+   * The primary's address as at least two Sentinels say (one, when only one is configured);
+   * undefined while no two agree. Following the first that answers would let one Sentinel that
+   * is wrong, stale or not ours (a spoofed address) send every write to a node of its choosing.
+   */
   private async askSentinels(): Promise<RedisNode | undefined> {
-    const { sentinels } = this.options;
-    for (let tried = 0; tried < sentinels.length; tried++) {
-      try {
-        const sentinel = await this.sentinelClient();
-        const reply = (await sentinel.sendCommand(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.options.masterName])) as
-          [string, string] | null;
-        if (reply) {
-          this.lost = false;
-          this.replicaUp = await this.askReplicaUp(sentinel);
-          return { host: reply[0], port: Number(reply[1]) };
-        }
-        this.report(`the Sentinels know no primary named ${this.options.masterName} (REDIS_SENTINEL_MASTER)`);
-        return undefined;
-      } catch {
-        this.sentinel?.client.destroy();
-        this.sentinel = undefined;
-      }
+    const { sentinels, masterName } = this.options;
+    const answers = await Promise.all(sentinels.map((_, index) => this.askSentinel(index)));
+    const votes = new Map<string, { node: RedisNode; replicaUp: boolean; count: number }>();
+    for (const answer of answers) {
+      if (!answer) continue;
+      const key = `${answer.node.host}:${answer.node.port}`;
+      const vote = votes.get(key) ?? { ...answer, count: 0 };
+      vote.count++;
+      votes.set(key, vote);
     }
-    this.report('no Sentinel answers (REDIS_SENTINELS)');
+    const agreed = [...votes.values()].find((vote) => vote.count >= Math.min(SENTINEL_AGREEMENT, sentinels.length));
+    if (agreed) {
+      this.lost = false;
+      this.replicaUp = agreed.replicaUp;
+      return agreed.node;
+    }
+    if (votes.size > 0) this.report(`the Sentinels do not agree on the primary (${[...votes.keys()].join(', ')})`);
+    else if (answers.includes(null)) this.report(`the Sentinels know no primary named ${masterName} (REDIS_SENTINEL_MASTER)`);
+    else this.report('no Sentinel answers (REDIS_SENTINELS)');
     return undefined;
+  }
+
+  /**
+   * One Sentinel's answer: the primary it names and whether it sees a replica of it up; null when
+   * it knows no such primary; undefined when it does not answer within SENTINEL_TIMEOUT_MS (a
+   * frozen Sentinel must not hold up the poll: the command timeout covers only the wait to be sent).
+   */
+  private async askSentinel(index: number): Promise<{ node: RedisNode; replicaUp: boolean } | null | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const query = async () => {
+      const sentinel = await this.sentinelClient(index);
+      const reply = (await sentinel.sendCommand(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.options.masterName])) as
+        [string, string] | null;
+      if (!reply) return null;
+      return { node: { host: reply[0], port: Number(reply[1]) }, replicaUp: await this.askReplicaUp(sentinel) };
+    };
+    const answer = await Promise.race([
+      query().catch(() => undefined),
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), SENTINEL_TIMEOUT_MS))),
+    ]).finally(() => clearTimeout(timer));
+    if (answer === undefined) {
+      this.sentinelClients[index]?.destroy(); // made anew at the next poll
+      this.sentinelClients[index] = undefined;
+    }
+    return answer;
   }
 
   /**
@@ -139,11 +172,11 @@ export class SentinelPrimary {
     this.lost = true;
   }
 
-  /** A connection to one of the Sentinels, moving on to the next one after a failure. */
-  private async sentinelClient(): Promise<RedisClient> {
-    if (this.sentinel?.client.isReady) return this.sentinel.client;
-    const index = this.nextSentinel;
-    this.nextSentinel = (index + 1) % this.options.sentinels.length;
+  /** The connection to Sentinel `index`, made anew when there is none that is ready. */
+  private async sentinelClient(index: number): Promise<RedisClient> {
+    const ready = this.sentinelClients[index];
+    if (ready?.isReady) return ready;
+    ready?.destroy();
     const { host, port } = this.options.sentinels[index];
     const client = createClient({
       password: this.options.password,
@@ -152,10 +185,10 @@ export class SentinelPrimary {
       commandOptions: { timeout: SENTINEL_TIMEOUT_MS },
       socket: { host, port, connectTimeout: SENTINEL_TIMEOUT_MS, reconnectStrategy: false },
     });
-    // Its failures are handled by moving on; the error events only need a listener.
+    // Its failures are handled by asking again at the next poll; the error events only need a listener.
     client.on('error', () => undefined);
+    this.sentinelClients[index] = client;
     await client.connect();
-    this.sentinel = { client, index };
     return client;
   }
 
