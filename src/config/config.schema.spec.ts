@@ -32,6 +32,7 @@ describe('parseConfig', () => {
         redisPassword: undefined,
         redisSentinels: undefined,
         redisSentinelMaster: 'gatehouse',
+        redisTls: false,
         trustProxy: false,
         publicOrigin: undefined,
         passwordMinLength: 12,
@@ -183,6 +184,14 @@ describe('parseConfig', () => {
       ],
       redisSentinelMaster: 'sessions',
     });
+  });
+
+  it('takes REDIS_TLS with Sentinels, and refuses it with REDIS_URL (which says rediss:// for that)', () => {
+    const sentinels = { ...base, REDIS_URL: '', REDIS_SENTINELS: 'sentinel-1:26379,sentinel-2:26379', REDIS_TLS: 'true' };
+    expect(parseConfig(sentinels)).toMatchObject({ ok: true, config: { redisTls: true } });
+    expect(problemsOf({ ...base, REDIS_TLS: 'true' })).toEqual([
+      'REDIS_TLS: applies to REDIS_SENTINELS only (with REDIS_URL, give a rediss:// URL)',
+    ]);
   });
 
   it('reports every missing variable on its own line and never echoes a value', () => {

@@ -83,6 +83,7 @@ const envSchema = z.object({
     .transform((v) => (v === undefined ? undefined : parseNodes(v)))
     .refine((v) => v !== null, { error: 'must be a comma list of host:port' })
     .transform((v) => v ?? undefined),
+  REDIS_TLS: bool,
   REDIS_SENTINEL_MASTER: optional
     .transform((v) => v ?? 'gatehouse')
     .refine((v) => /^[A-Za-z0-9._-]+$/.test(v), { error: 'must be a name of letters, digits, dots, dashes or underscores' }),
@@ -161,6 +162,8 @@ export interface AppConfig {
   redisSentinels: RedisNode[] | undefined;
   /** The Sentinels' name for the primary. */
   redisSentinelMaster: string;
+  /** REDIS_TLS, Sentinel mode: the Sentinels and the data nodes are reached over TLS (single mode says rediss://). */
+  redisTls: boolean;
   trustProxy: false | number | string[];
   publicOrigin: string | undefined;
   passwordMinLength: number;
@@ -201,6 +204,9 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): ConfigR
   // Depends on two variables, so it is checked here rather than in the schema; reported with the others.
   const redisProblems =
     env.REDIS_URL?.trim() || env.REDIS_SENTINELS?.trim() ? [] : ['REDIS_URL: is required (unless REDIS_SENTINELS is set)'];
+  if (env.REDIS_TLS === 'true' && !env.REDIS_SENTINELS?.trim()) {
+    redisProblems.push('REDIS_TLS: applies to REDIS_SENTINELS only (with REDIS_URL, give a rediss:// URL)');
+  }
   if (!parsed.success || fileProblems.length || redisProblems.length) {
     return {
       ok: false,
@@ -249,6 +255,7 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): ConfigR
       redisPassword: e.REDIS_PASSWORD,
       redisSentinels: e.REDIS_SENTINELS,
       redisSentinelMaster: e.REDIS_SENTINEL_MASTER,
+      redisTls: e.REDIS_TLS === 'true',
       trustProxy: e.TRUST_PROXY as AppConfig['trustProxy'],
       publicOrigin: e.PUBLIC_ORIGIN,
       passwordMinLength: e.PASSWORD_MIN_LENGTH,

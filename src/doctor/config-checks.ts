@@ -20,6 +20,7 @@ const FIXES: Record<string, string> = {
   DATABASE_URL: 'set DATABASE_URL=postgres://user:password@host:5432/database',
   REDIS_URL: 'set REDIS_URL=redis://host:6379, or REDIS_SENTINELS to find the primary through Sentinels',
   REDIS_SENTINELS: 'set REDIS_SENTINELS=host:26379,host:26379,host:26379 (the Sentinels, comma-separated)',
+  REDIS_TLS: 'unset REDIS_TLS with REDIS_URL, and give a rediss:// URL for TLS; REDIS_TLS=true is for REDIS_SENTINELS',
   REDIS_SENTINEL_MASTER: 'set REDIS_SENTINEL_MASTER to the name the Sentinels monitor the primary under (default gatehouse)',
   SESSION_SECRET: 'set SESSION_SECRET to a random string of at least 32 characters (openssl rand -hex 32)',
   SESSION_COOKIE_NAME:

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createClient } from 'redis';
 import type { RedisNode } from '../config/config.schema.js';
-import type { RedisClient } from './redis.module.js';
+import { type RedisClient, type RedisTls, tlsSocket } from './redis.module.js';
 
 /** How often the Sentinels are asked which node is the primary. */
 export const SENTINEL_POLL_MS = 250;
@@ -15,6 +15,8 @@ export interface SentinelOptions {
   masterName: string;
   /** Sent to the Sentinels too, when set (they share the data nodes' password: README, Scaling out). */
   password: string | undefined;
+  /** REDIS_TLS: the Sentinels are reached over TLS (and so are the data nodes, by clientFor). */
+  tls?: RedisTls;
   /** A client for one data node, configured as in single mode (timeouts, no offline queue, logging). */
   clientFor(node: RedisNode): RedisClient;
 }
@@ -183,7 +185,7 @@ export class SentinelPrimary {
       disableOfflineQueue: true,
       maintNotifications: 'disabled',
       commandOptions: { timeout: SENTINEL_TIMEOUT_MS },
-      socket: { host, port, connectTimeout: SENTINEL_TIMEOUT_MS, reconnectStrategy: false },
+      socket: { host, port, ...tlsSocket(this.options.tls), connectTimeout: SENTINEL_TIMEOUT_MS, reconnectStrategy: false },
     });
     // Its failures are handled by asking again at the next poll; the error events only need a listener.
     client.on('error', () => undefined);

@@ -17,7 +17,7 @@ const CLOSE_TIMEOUT_MS = 1_000;
 /** A client for one Redis node, the same in single and Sentinel mode (and in the in-process tests). */
 export function redisClient(
   logger: Logger,
-  options: Pick<RedisClientOptions, 'url' | 'password'> & { host?: string; port?: number },
+  options: Pick<RedisClientOptions, 'url' | 'password'> & { host?: string; port?: number; tls?: RedisTls },
 ): RedisClient {
   const client = createClient({
     url: options.url,
@@ -36,6 +36,7 @@ export function redisClient(
     maintNotifications: 'disabled',
     socket: {
       ...(options.host === undefined ? {} : { host: options.host, port: options.port }),
+      ...tlsSocket(options.tls),
       connectTimeout: 2_000,
       reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2_000),
     },
@@ -53,6 +54,14 @@ export function redisClient(
   return client;
 }
 
+/** TLS to a node or Sentinel (REDIS_TLS): the CAs to trust, when not the system's (and NODE_EXTRA_CA_CERTS). */
+export type RedisTls = { ca?: string } | undefined;
+
+/** The socket options for `tls`; the server's name is checked against its certificate. */
+export function tlsSocket(tls: RedisTls): { tls: true; ca?: string } | Record<string, never> {
+  return tls ? { tls: true, ...tls } : {};
+}
+
 @Global()
 @Module({
   providers: [
@@ -64,11 +73,13 @@ export function redisClient(
         if (!sentinels) return null;
         const logger = new Logger('Redis');
         const password = config.get('redisPassword', { infer: true });
+        const tls = config.get('redisTls', { infer: true }) ? {} : undefined;
         const primary = new SentinelPrimary({
           sentinels,
           masterName: config.get('redisSentinelMaster', { infer: true }),
           password,
-          clientFor: (node) => redisClient(logger, { password, host: node.host, port: node.port }),
+          tls,
+          clientFor: (node) => redisClient(logger, { password, host: node.host, port: node.port, tls }),
         });
         await primary.start();
         return primary;

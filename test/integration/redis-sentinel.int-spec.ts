@@ -6,9 +6,11 @@
  * Sentinels agree on.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { Logger } from '@nestjs/common';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { redisClient } from '../../src/redis/redis.module.js';
 import { RedisScript } from '../../src/redis/redis-script.js';
@@ -138,5 +140,81 @@ describe('SentinelPrimary and a Sentinel that names another primary', () => {
     await follower!.client.set('agreed', 'yes');
     expect(await redisCommand(await real.primaryPort(), ['GET', 'agreed'])).toBe('yes');
     expect(await redisCommand(roguePort, ['GET', 'agreed'])).toBeNull();
+  });
+});
+
+describe('SentinelPrimary over TLS (REDIS_TLS): Sentinels and data node on TLS ports only', () => {
+  let dir: string;
+  let procs: Processes;
+  let ca: string;
+  let dataPort: number;
+  let follower: SentinelPrimary | undefined;
+
+  /** One command over TLS, trusting the test's own CA. */
+  async function tlsCommand(port: number, args: string[]): Promise<unknown> {
+    const client = createClient({ socket: { host: '127.0.0.1', port, tls: true, ca, connectTimeout: 1_000, reconnectStrategy: false } });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return await client.sendCommand(args);
+    } finally {
+      client.destroy();
+    }
+  }
+
+  beforeAll(async () => {
+    const bin = findBinaries(['redis', 'openssl']);
+    const ports = new PortPicker();
+    dir = await makeStackDir();
+    await mkdir(path.join(dir, 'logs'));
+    procs = new Processes(path.join(dir, 'logs'));
+    const [cert, key] = [path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')];
+    // prettier-ignore
+    await procs.run('openssl', bin.openssl, [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+      '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1',
+    ]);
+    ca = await readFile(cert, 'utf8');
+    const tlsFlags = ['tls-cert-file', cert, 'tls-key-file', key, 'tls-ca-cert-file', cert, 'tls-auth-clients', 'no'];
+    dataPort = await ports.pick(undefined, 'redis');
+    // No plain-text port at all: only a client that speaks TLS gets anywhere.
+    // prettier-ignore
+    const data = procs.launch('redis-tls', bin.redis, [
+      '--port', '0', '--tls-port', String(dataPort), '--bind', '127.0.0.1', '--save', '', '--dir', dir,
+      ...tlsFlags.map((word, i) => (i % 2 ? word : `--${word}`)),
+    ]);
+    await waitReady(data, async () => (await tlsCommand(dataPort, ['PING'])) === 'PONG');
+    const sentinelPorts = [await ports.pick(undefined, 'redis'), await ports.pick(undefined, 'redis')];
+    for (const [i, port] of sentinelPorts.entries()) {
+      const config = path.join(dir, `sentinel-${i}.conf`);
+      const lines = ['port 0', `tls-port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, 'tls-replication yes'];
+      for (let j = 0; j < tlsFlags.length; j += 2) lines.push(`${tlsFlags[j]} ${tlsFlags[j + 1]}`);
+      await writeFile(config, [...lines, `sentinel monitor ${SENTINEL_MASTER} 127.0.0.1 ${dataPort} 1`, ''].join('\n'));
+      const sentinel = procs.launch(`sentinel-tls-${i}`, bin.redis, [config, '--sentinel']);
+      await waitReady(sentinel, async () => {
+        const reply = (await tlsCommand(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', SENTINEL_MASTER])) as string[] | null;
+        return reply?.[1] === String(dataPort);
+      });
+    }
+    follower = new SentinelPrimary({
+      sentinels: sentinelPorts.map((port) => ({ host: '127.0.0.1', port })),
+      masterName: SENTINEL_MASTER,
+      password: undefined,
+      tls: { ca },
+      clientFor: (node) => redisClient(new Logger('Redis'), { host: node.host, port: node.port, tls: { ca } }),
+    });
+    // A client that does not speak TLS would never find the primary: bound the wait.
+    await Promise.race([follower.start(), sleep(10_000).then(() => Promise.reject(new Error('no primary found over TLS in 10 s')))]);
+  }, 60_000);
+  afterAll(async () => {
+    (await follower?.stop())?.destroy();
+    await procs?.stopRest();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('finds the primary through the Sentinels and writes to it, all over TLS', async () => {
+    expect(follower!.primary?.port).toBe(dataPort);
+    await follower!.client.set('over-tls', 'yes');
+    expect(await tlsCommand(dataPort, ['GET', 'over-tls'])).toBe('yes');
   });
 });
