@@ -20,9 +20,14 @@ export function tokensMatch(sent: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The form token for a signed-out visitor's nonce: an HMAC under a session secret. */
+/**
+ * The form token for a signed-out visitor's nonce: an HMAC under a key derived from a session
+ * secret for this purpose alone. Under the secret itself, it would be a valid session-cookie
+ * signature (express-session signs with an HMAC-SHA256 under the same secret), handed to anyone.
+ */
 export function signedOutToken(nonce: string, secret: string): string {
-  return createHmac('sha256', secret).update(`csrf:${nonce}`).digest('base64url');
+  const key = createHmac('sha256', secret).update('gatehouse signed-out form token key').digest();
+  return createHmac('sha256', key).update(nonce).digest('base64url');
 }
 
 /**

@@ -96,6 +96,8 @@ export class SessionService {
     await this.credentialChanged(user.id, changedAt);
     await this.revokeOthers(user.id, req.sessionID);
     req.session.credential = changedAt.getTime(); // copied to the new id by keepSessionInfo
+    // Nor does the form token outlive the password: a page rendered before it issues a new one.
+    delete req.session.csrfToken;
     await logIn(req, user, true); // destroys the old id, record and index entry
   }
 

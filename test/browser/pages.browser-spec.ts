@@ -118,10 +118,19 @@ describe('account pages', () => {
     await expect(page.getByLabel('New password').inputValue()).resolves.toBe('');
     await screenshot(page, 'password-refused');
 
+    // A form token from before the change (say, another tab's form) ...
+    const staleToken = await page.locator('input[name="_csrf"]').first().inputValue();
     await page.getByLabel('Current password').fill(user.password);
     await page.getByLabel('New password').fill('a brand new passphrase');
     await submit(page, () => page.getByRole('button', { name: 'Change password' }).click());
     expect(page.url()).toBe(`${suite.baseUrl}/profile?notice=password-changed`);
+    // ... does not outlive the password.
+    const stale = await page.context().request.post(`${suite.baseUrl}/profile`, {
+      form: { displayName: 'Mallory', _csrf: staleToken },
+      headers: { Origin: suite.baseUrl },
+      maxRedirects: 0,
+    });
+    expect(stale.status()).toBe(403);
     await expect(notice(page)).resolves.toBe('Password changed; your other sessions were signed out');
     await screenshot(page, 'profile-password-changed');
 
