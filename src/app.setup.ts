@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module.js';
-import { shedSignInsWhenBusy } from './auth/sign-in-shedding.js';
+import { shedHashingWhenBusy } from './auth/sign-in-shedding.js';
 import { bodyHandling } from './common/body-guard.js';
 import { GracefulShutdown } from './common/graceful-shutdown.js';
 import { chain } from './common/middleware-chain.js';
@@ -49,7 +49,7 @@ export function configureApp(app: NestExpressApplication): void {
   // Fewer router layers, same order: what every request passes runs as a few chains (README, How a
   // request flows; Tests and measurements).
   app.use(chain(app.get(GracefulShutdown).track, securityHeaders(), noStore));
-  shedSignInsWhenBusy(app);
+  shedHashingWhenBusy(app);
   app.use(requestLogger(config.get('logLevel', { infer: true })));
   configureViews(app, config);
   app.use(chain(bodyHandling(BODY_LIMIT), app.get(SessionAuthenticator).handlers()));

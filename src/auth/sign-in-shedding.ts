@@ -6,10 +6,21 @@ import { HashingBusyException } from './hashing-pool.js';
 import { PasswordService } from './password.service.js';
 
 /**
- * The JSON API's sign-in routes (AuthController): each begins with a password hash, and neither
- * needs a session to be refused. The login page posts to /login, which the page filter answers.
+ * Every route that hashes a password: a check of the current one (sign-in, password change,
+ * account deletion) or a hash of a new one (registration, reset confirmation). A page route
+ * answers its refusal in HTML.
  */
-const SIGN_IN_ROUTES = ['/api/auth/login', '/api/auth/register'];
+export const HASHING_ROUTES: readonly { method: 'post' | 'put' | 'delete'; path: string; page?: true }[] = [
+  { method: 'post', path: '/api/auth/login' },
+  { method: 'post', path: '/api/auth/register' },
+  { method: 'post', path: '/api/auth/password-reset/confirm' },
+  { method: 'put', path: '/api/profile/password' },
+  { method: 'delete', path: '/api/profile' },
+  { method: 'post', path: '/login', page: true },
+  { method: 'post', path: '/register', page: true },
+  { method: 'post', path: '/password', page: true },
+  { method: 'post', path: '/reset-password', page: true },
+];
 
 /** How often the refusals are reported: one line per window in which there were any. */
 export const REFUSAL_REPORT_MS = 10_000;
@@ -39,31 +50,37 @@ export class RefusalTally {
 }
 
 /**
- * Admission control for API sign-ins: no more of them are in the app at once than the hashing
- * pool can run or queue (PasswordService.capacity). The rest get the 503 with Retry-After that a
- * full pool gives, before the request log, the session, the body and Nest's pipeline run for
- * them, which cost twenty times as much: in a login storm such requests are nearly all of them,
- * and at full cost they would take the event loop from everyone else (README, When things go
- * wrong). Registered on Express's own router, so the paths match exactly as the controller's
- * routes do (any case, a trailing slash).
+ * Admission control for everything that hashes a password: no more such requests are in the app
+ * at once than the hashing pool can run or queue (PasswordService.capacity). The rest get the 503
+ * with Retry-After that a full pool gives (the error page for a form), before the request log,
+ * the session, the body and Nest's pipeline run for them, which cost twenty times as much: in a
+ * login storm such requests are nearly all of them, and at full cost they would take the event
+ * loop from everyone else (README, When things go wrong). Registered on Express's own router, so
+ * the paths match exactly as the controllers' routes do (any case, a trailing slash).
  */
-export function shedSignInsWhenBusy(app: NestExpressApplication): void {
+export function shedHashingWhenBusy(app: NestExpressApplication): void {
   const passwords = app.get(PasswordService);
   const logger = new Logger('SignIn');
   const refused = new RefusalTally((count) =>
-    logger.warn(`${count} API sign-ins answered 503 in the last ${REFUSAL_REPORT_MS / 1000} s: every hashing thread busy, the queue full`),
+    logger.warn(
+      `${count} password requests answered 503 in the last ${REFUSAL_REPORT_MS / 1000} s: every hashing thread busy, the queue full`,
+    ),
   );
   const refusal = new HashingBusyException();
   const body = toErrorBody(refusal);
   let admitted = 0;
-  (app.getHttpAdapter().getInstance() as Express).post(SIGN_IN_ROUTES, (_req: Request, res: Response, next: NextFunction) => {
-    if (admitted < passwords.capacity && !passwords.busy) {
-      admitted++;
-      res.once('close', () => admitted--); // answered, or the client went away
-      return next();
-    }
-    refused.add();
-    res.setHeader('Retry-After', String(refusal.retryAfterSeconds));
-    res.status(body.statusCode).json(body);
-  });
+  const express = app.getHttpAdapter().getInstance() as Express;
+  for (const route of HASHING_ROUTES) {
+    express[route.method](route.path, (_req: Request, res: Response, next: NextFunction) => {
+      if (admitted < passwords.capacity && !passwords.busy) {
+        admitted++;
+        res.once('close', () => admitted--); // answered, or the client went away
+        return next();
+      }
+      refused.add();
+      res.setHeader('Retry-After', String(refusal.retryAfterSeconds));
+      if (route.page) res.status(body.statusCode).render('error', body);
+      else res.status(body.statusCode).json(body);
+    });
+  }
 }

@@ -1,5 +1,19 @@
-import { Body, Controller, Get, Header, Post, Query, Redirect, Render, Req, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
-import type { Request } from 'express';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  Post,
+  Query,
+  Redirect,
+  Render,
+  Req,
+  Res,
+  UseFilters,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { AuthService } from '../auth/auth.service.js';
 import { Public } from '../common/public.decorator.js';
 import { PasswordResetConfirmDto } from '../recovery/dto/password-reset-confirm.dto.js';
@@ -10,7 +24,7 @@ import { PasswordResetService } from '../recovery/password-reset.service.js';
 import { CsrfGuard } from './csrf.guard.js';
 import { FormErrorsInterceptor, FormView } from './form-errors.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
-import { noticeText } from './view-models.js';
+import { maskEmail, noticeText } from './view-models.js';
 
 /**
  * The link pages' URL holds a token: requests made from them (the stylesheet, the form's POST and
@@ -51,16 +65,23 @@ export class RecoveryPagesController {
   @Get('reset-password')
   @Header('Referrer-Policy', TOKEN_PAGE_REFERRER_POLICY)
   @Render('reset-password')
-  resetPasswordPage(@Query('token') token?: string) {
-    return { values: { token: typeof token === 'string' ? token : '' } };
+  async resetPasswordPage(@Query('token') token?: string) {
+    const value = typeof token === 'string' ? token : '';
+    // Named, so that a link to someone else's account (an attacker's own, sent to a victim) shows.
+    const email = value ? await this.reset.accountOf(value) : undefined;
+    return { values: { token: value }, account: email && maskEmail(email) };
   }
 
-  /** Every session of the user ends; this browser then signs in afresh with the new password. */
+  /**
+   * Every session of the user ends, and this browser is sent to sign in, signed in nowhere: were it
+   * signed in here, a link for an attacker's own account would sign its victim into that account.
+   */
   @Post('reset-password')
   @FormView('reset-password')
-  @Redirect('/profile?notice=password-reset', 303)
-  async confirmReset(@Req() req: Request, @Body() form: PasswordResetConfirmDto): Promise<void> {
-    await this.auth.login(req, await this.reset.confirm(form.token, form.newPassword), false);
+  @Redirect('/login?notice=password-reset', 303)
+  async confirmReset(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Body() form: PasswordResetConfirmDto): Promise<void> {
+    await this.reset.confirm(form.token, form.newPassword, req.ip);
+    if (req.sessionState?.kind === 'signed-in') await this.auth.logout(req, res);
   }
 
   @Get('verify-email')

@@ -1,7 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatDuration, noticeText, relativeTime, sessionRows } from './view-models.js';
+import { formatDuration, maskEmail, noticeText, relativeTime, sessionRows } from './view-models.js';
 
 describe('page view models', () => {
+  it.each([
+    ['alice@example.com', 'a••@example.com'],
+    ['a@example.com', 'a••@example.com'],
+    ['ünal@example.com', 'ü••@example.com'],
+    ['"odd@local"@example.com', '"••@example.com'],
+  ])('a reset page names %j as %j', (email, masked) => {
+    expect(maskEmail(email)).toBe(masked);
+  });
+
   it.each([
     ['expired', 'Your session expired'],
     ['signed-out', 'Signed out'],

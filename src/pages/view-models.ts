@@ -21,13 +21,22 @@ const NOTICES = new Map([
   ['session-revoked', 'That session was signed out'],
   ['others-revoked', 'Signed out everywhere else'],
   ['reset-requested', RESET_REQUESTED],
-  ['password-reset', 'Password changed; you were signed out everywhere and signed in here'],
+  ['password-reset', 'Password changed and every session signed out: sign in with the new password'],
   ['email-verified', 'Email address confirmed'],
   ['verification-sent', VERIFICATION_SENT],
 ]);
 
 export function noticeText(key: unknown): string | undefined {
   return typeof key === 'string' ? NOTICES.get(key) : undefined;
+}
+
+/**
+ * An email as a reset page names its account: enough for its owner to recognise it (the first
+ * character of the name and the domain), e.g. `a••@example.com`.
+ */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  return `${[...email.slice(0, at)][0] ?? ''}••${email.slice(at)}`;
 }
 
 const RELATIVE = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });

@@ -52,6 +52,22 @@ export class AccountTokensService {
     return user && isUsable(issued, user.password_changed_at, now) ? row.user_id : undefined;
   }
 
+  /**
+   * The account a token would open now, without spending it: the reset page names it, and a
+   * request that presents a bogus token is answered before it costs a password hash. spend()
+   * still decides, in the transaction.
+   */
+  async owner(token: string, purpose: TokenPurpose, now = new Date()): Promise<{ userId: string; email: string } | undefined> {
+    const [row] = (await this.db.query(
+      `SELECT t.user_id, t.created_at, t.expires_at, u.email, u.password_changed_at
+         FROM account_tokens t JOIN users u ON u.id = t.user_id
+        WHERE t.token_hash = $1 AND t.purpose = $2`,
+      [hashToken(token), purpose],
+    )) as { user_id: string; created_at: Date; expires_at: Date; email: string; password_changed_at: Date }[];
+    if (!row || !isUsable({ createdAt: row.created_at, expiresAt: row.expires_at }, row.password_changed_at, now)) return undefined;
+    return { userId: row.user_id, email: row.email };
+  }
+
   /** Every outstanding token of the user for this purpose is spent (a successful reset, a verification). */
   async spendAll(m: EntityManager, userId: string, purpose: TokenPurpose): Promise<void> {
     await m.query(`DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2`, [userId, purpose]);

@@ -1,7 +1,11 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { clientKey } from '../auth/client-address.js';
 import { PasswordService } from '../auth/password.service.js';
+import { TooManyRequestsException } from '../common/too-many-requests.exception.js';
 import { MailQueue } from '../mail/mail-queue.js';
 import { MailThrottle } from '../mail/mail-throttle.js';
+import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
 import { SessionService } from '../session/session.service.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
@@ -9,6 +13,12 @@ import { AccountTokensService } from './account-tokens.service.js';
 
 export const RESET_REQUESTED = 'If that email is registered, a reset link is on its way';
 export const INVALID_RESET_LINK = 'Invalid or expired reset link';
+/**
+ * Reset confirmations one client (an IPv6 /64) may send per window, valid or not: far more than a
+ * person needs, far fewer than a flood of guessed links (README, When things go wrong).
+ */
+export const RESET_CONFIRMS_PER_ADDRESS = 20;
+export const RESET_CONFIRM_WINDOW_SECONDS = 15 * 60;
 
 @Injectable()
 export class PasswordResetService {
@@ -19,7 +29,18 @@ export class PasswordResetService {
     private readonly tokens: AccountTokensService,
     private readonly queue: MailQueue,
     private readonly throttle: MailThrottle,
-  ) {}
+    @Inject(REDIS_CLIENT) redis: RedisClient,
+  ) {
+    this.confirmsByAddress = new RateLimiterRedis({
+      storeClient: redis,
+      useRedisPackage: true,
+      keyPrefix: 'reset-confirms:ip',
+      points: RESET_CONFIRMS_PER_ADDRESS,
+      duration: RESET_CONFIRM_WINDOW_SECONDS,
+    });
+  }
+
+  private readonly confirmsByAddress: RateLimiterRedis;
 
   /**
    * Counts the request and queues the mail; nothing here depends on whether the email has an
@@ -31,16 +52,30 @@ export class PasswordResetService {
     await this.queue.enqueue({ kind: 'password-reset', email });
   }
 
+  /** The email of the account a reset link would open now, if it would. */
+  async accountOf(token: string): Promise<string | undefined> {
+    return (await this.tokens.owner(token, 'password-reset'))?.email;
+  }
+
   /**
-   * Sets the new password and ends every session of the user, then returns the user (the pages sign
-   * the browser in afresh). All in one transaction with the token's deletion: if anything fails,
+   * Sets the new password and ends every session of the user, then returns the user. All in one transaction with the token's deletion: if anything fails,
    * the link still works for a retry. Following the link proves the inbox, so it also verifies the
    * email (which lets a user locked out by REQUIRE_VERIFIED_EMAIL back in).
    */
-  async confirm(token: string, newPassword: string): Promise<User> {
+  async confirm(token: string, newPassword: string, ip: string | undefined): Promise<User> {
     this.passwords.assertAcceptable(newPassword, 'newPassword');
-    const passwordHash = await this.passwords.hash(newPassword);
+    await this.confirmsByAddress.consume(clientKey(ip)).catch((rejection: unknown) => {
+      // A RateLimiterRes when over the budget, an Error when Redis fails (then a 503).
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      throw new TooManyRequestsException(
+        'Too many requests from this address; try again later',
+        Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
+      );
+    });
     const now = new Date();
+    // The token before the hash: a bogus confirmation costs a lookup, not a hashing thread.
+    if (!(await this.tokens.owner(token, 'password-reset', now))) throw new BadRequestException(INVALID_RESET_LINK);
+    const passwordHash = await this.passwords.hash(newPassword);
     const userId = await this.tokens.transaction(async (m) => {
       const id = await this.tokens.spend(m, token, 'password-reset', now);
       if (!id) throw new BadRequestException(INVALID_RESET_LINK);

@@ -26,8 +26,8 @@ export class RecoveryController {
   @Public()
   @Post('password-reset/confirm')
   @HttpCode(204)
-  async confirmReset(@Body() dto: PasswordResetConfirmDto): Promise<void> {
-    await this.reset.confirm(dto.token, dto.newPassword);
+  async confirmReset(@Body() dto: PasswordResetConfirmDto, @Req() req: Request): Promise<void> {
+    await this.reset.confirm(dto.token, dto.newPassword, req.ip);
   }
 
   @Public()

@@ -28,12 +28,16 @@ describe('forgot password', () => {
     const [mail] = await waitForMails(suite.stack.mailUrl, user.email, RESET_SUBJECT);
     await visit(phone, linkIn(mail, suite.baseUrl, '/reset-password').href);
     await expect(phone.locator('h1').innerText()).resolves.toBe('Choose a new password');
+    // The page names the account the link resets, masked.
+    await expect(phone.locator('.account').innerText()).resolves.toBe(`${user.email[0]}••@${user.email.split('@')[1]}`);
     await phone.getByLabel('New password').fill('my brand new passphrase');
     await screenshot(phone, 'reset-password');
     const reset = await submit(phone, () => phone.getByRole('button', { name: 'Set new password' }).click());
     expect(reset.status()).toBe(303);
-    expect(phone.url()).toBe(`${suite.baseUrl}/profile?notice=password-reset`);
-    await expect(notice(phone)).resolves.toBe('Password changed; you were signed out everywhere and signed in here');
+    // Signed in nowhere: the browser signs in with the new password itself.
+    expect(phone.url()).toBe(`${suite.baseUrl}/login?notice=password-reset`);
+    await expect(notice(phone)).resolves.toBe('Password changed and every session signed out: sign in with the new password');
+    await signIn(phone, suite.baseUrl, { ...user, password: 'my brand new passphrase' });
     // The link proved the inbox, so the address counts as confirmed.
     await expect(phone.locator('.verified').innerText()).resolves.toMatch(/^Email address confirmed \d{4}-\d{2}-\d{2}$/);
 

@@ -118,6 +118,26 @@ describeNative('password reset', () => {
     expect((await login(new Client(target), user.email, NEW_PASSWORD)).status).toBe(200);
   });
 
+  it('the page names the account, masked; completed in a browser signed in to another account, it signs that browser in nowhere', async () => {
+    // An attacker asks for a link to their own account and gets a signed-in victim to complete it.
+    const attacker = await register();
+    const token = await requestReset(attacker.user.email);
+    const { client: victim } = await register();
+
+    const page = await victim.get(`/reset-password?token=${token}`);
+    const [name, domain] = attacker.user.email.split('@');
+    expect(page.body).toContain(`<strong class="account">${name[0]}••@${domain}</strong>`);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1];
+    const form = new URLSearchParams({ _csrf: csrf, token, newPassword: NEW_PASSWORD }).toString();
+    const done = await victim.post('/reset-password', form, { 'content-type': 'application/x-www-form-urlencoded' });
+    expect([done.status, done.headers.location]).toEqual([303, '/login?notice=password-reset']);
+    expect((await victim.get('/api/profile')).status).toBe(401); // signed in nowhere: not the attacker's account, nor its own
+    expect((await login(new Client(target), attacker.user.email, NEW_PASSWORD)).status).toBe(200);
+
+    // A link that would not work names no account.
+    expect((await new Client(target).get(`/reset-password?token=${token}`)).body).not.toContain('class="account"');
+  });
+
   it('revokes every session of the user: another signed-in device gets 401 "Session expired"', async () => {
     const { client: laptop, user } = await register();
     const phone = new Client(target);

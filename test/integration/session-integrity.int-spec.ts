@@ -4,10 +4,11 @@ import { Controller, Get } from '@nestjs/common';
 import { ClientOfflineError } from 'redis';
 import { Argon2Threads } from '../../src/auth/argon2-threads.js';
 import { PasswordService } from '../../src/auth/password.service.js';
+import { INVALID_RESET_LINK, RESET_CONFIRMS_PER_ADDRESS } from '../../src/recovery/password-reset.service.js';
 import { sessionIdOfCookieValue } from '../../src/session/session-cookie.js';
 import { SessionStore } from '../../src/session/session-store.js';
 import { SESSION_STORE } from '../../src/session/session.tokens.js';
-import { Client, newUser } from '../support/client.js';
+import { Client, newUser, signedInClient } from '../support/client.js';
 import { connectRedis, type TestRedis } from '../support/redis.js';
 import { startInProcessApp, type InProcessApp } from './in-process-app.js';
 import { type Services, startServices } from './services.js';
@@ -233,8 +234,23 @@ describe('fail closed', () => {
 });
 
 describe('bounded hashing', () => {
+  it('a reset confirmation with a bogus token is refused before any hash, and one address gets RESET_CONFIRMS_PER_ADDRESS', async () => {
+    const hash = jest.spyOn(PasswordService.prototype, 'hash');
+    const client = new Client(inProcess.target);
+    const confirm = () => client.post('/api/auth/password-reset/confirm', { token: 'guessed-link', newPassword: 'a new passphrase' });
+    for (let i = 0; i < RESET_CONFIRMS_PER_ADDRESS; i++) {
+      const res = await confirm();
+      expect([res.status, res.json()]).toEqual([400, { statusCode: 400, error: 'Bad Request', message: INVALID_RESET_LINK }]);
+    }
+    expect(hash).not.toHaveBeenCalled();
+    const refused = await confirm();
+    expect([refused.status, Number(refused.headers['retry-after']) > 0]).toEqual([429, true]);
+    await redis.del('reset-confirms:ip:127.0.0.1'); // the next tests confirm from this address too
+  });
+
   it('sign-ins beyond what the hashing pool can run or queue are answered 503 at once, before any counting', async () => {
     const passwords = inProcess.app.get(PasswordService);
+    const signedIn = await signedInClient(inProcess.target); // before the storm
     const verify = Argon2Threads.prototype.verify;
     jest.spyOn(Argon2Threads.prototype, 'verify').mockImplementation(async function (this: Argon2Threads, hash, password) {
       await held.wait(); // each hash holds its thread until the gate opens; the rest queue behind them
@@ -251,6 +267,10 @@ describe('bounded hashing', () => {
       await new Client(inProcess.target).post('/api/auth/register', newUser()),
       // Refused before its body is even validated (a 400 otherwise): shedding costs next to nothing.
       await new Client(inProcess.target).post('/api/auth/login', { email: 'not an email' }),
+      await new Client(inProcess.target).post('/api/auth/password-reset/confirm', { token: 'bogus', newPassword: 'a new passphrase' }),
+      // Each of these bodies would get a 400 (or 403) further in: the 503 comes first.
+      await signedIn.client.put('/api/profile/password', { currentPassword: signedIn.user.password }),
+      await signedIn.client.send('DELETE', '/api/profile', {}),
     ];
     for (const refused of refusals) {
       expect([refused.status, refused.headers['retry-after'], refused.json()]).toEqual([
@@ -260,6 +280,14 @@ describe('bounded hashing', () => {
       ]);
       expect(refused.setCookies).toEqual([]);
     }
+    // A form gets the error page, in HTML, before its CSRF token or body is even looked at.
+    for (const path of ['/login', '/register', '/password', '/reset-password']) {
+      const form = new URLSearchParams({ email: 'refused@example.com', password: 'not the password' }).toString();
+      const page = await new Client(inProcess.target).post(path, form, { 'content-type': 'application/x-www-form-urlencoded' });
+      expect([page.status, page.headers['retry-after'], page.headers['content-type']]).toEqual([503, '1', 'text/html; charset=utf-8']);
+      expect(page.body).toContain('Too many sign-ins at once; try again in a moment');
+    }
+    expect((await signedIn.client.get('/api/profile')).status).toBe(200); // the refusals changed nothing
     expect(await redis.keys('*refused@example.com*')).toEqual([]); // no brute-force counter was touched
 
     held.open();
