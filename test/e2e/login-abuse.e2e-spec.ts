@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { performance } from 'node:perf_hooks';
 import { ADDRESS_FAILURE_LIMIT, EMAIL_FAILURE_LIMIT, FAILURE_WINDOW_SECONDS } from '../../src/auth/credential-throttle.js';
+import { RESET_CONFIRMS_PER_ADDRESS } from '../../src/recovery/password-reset.service.js';
 import { Client, newUser, signedInClient } from '../support/client.js';
 import { request, type Response } from '../support/http.js';
 import { paceRateLimited } from '../support/pace.js';
@@ -102,6 +103,55 @@ describeNative('per-address lock (native stack: needs a second client address)',
     await paceRateLimited();
     expectThrottled(await loginFrom(attacker, newUser().email), ADDRESS_LOCKED);
     expect((await login(newUser().email, WRONG)).status).toBe(401); // from 127.0.0.1
+  });
+});
+
+describeNative('a flood of bogus reset confirmations (native stack: many client addresses)', () => {
+  const FLOODERS = 40;
+  const SIGN_INS = 16;
+
+  it(`leaves real sign-ins alone: ${SIGN_INS} of ${SIGN_INS} answered 200 while ${FLOODERS} addresses send bogus links at nginx's allowed rate`, async () => {
+    const users = [];
+    for (let i = 0; i < SIGN_INS; i++) users.push((await register()).user);
+    // Each flooding address stays under nginx's limit (one request per 110 ms) and sends as many
+    // as its reset-confirmation budget allows; a bogus token is refused before any hash.
+    const flood = Array.from({ length: FLOODERS }, async (_, i) => {
+      const statuses: number[] = [];
+      for (let n = 0; n < RESET_CONFIRMS_PER_ADDRESS; n++) {
+        const started = performance.now();
+        const res = await request(target.baseUrl, {
+          method: 'POST',
+          path: '/api/auth/password-reset/confirm',
+          body: { token: `guessed-${i}-${n}`, newPassword: 'a new passphrase, guessed' },
+          ca: target.ca,
+          localAddress: `127.0.1.${10 + i}`,
+          headers: { origin: target.baseUrl },
+        });
+        statuses.push(res.status);
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, 110 - (performance.now() - started))));
+      }
+      return statuses;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the flood is under way
+    const signIns = await Promise.all(
+      users.map((user, i) =>
+        request(target.baseUrl, {
+          method: 'POST',
+          path: '/api/auth/login',
+          body: { email: user.email, password: user.password },
+          ca: target.ca,
+          localAddress: `127.0.2.${10 + i}`,
+          headers: { origin: target.baseUrl },
+        }),
+      ),
+    );
+    const floodStatuses = (await Promise.all(flood)).flat();
+    console.log(
+      `bogus-confirmation flood: ${floodStatuses.length} confirmations (${floodStatuses.filter((s) => s === 400).length} answered 400); ` +
+        `real sign-ins during it: ${signIns.filter((res) => res.status === 200).length} of ${SIGN_INS} answered 200`,
+    );
+    expect(signIns.map((res) => res.status)).toEqual(Array(SIGN_INS).fill(200));
+    expect(floodStatuses.filter((status) => status !== 400)).toEqual([]);
   });
 });
 
