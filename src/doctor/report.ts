@@ -4,6 +4,24 @@
  * section lists each one, so a line can be looked up there.
  */
 
+/**
+ * C0 and C1 controls, DEL, and the invisible characters that reorder or break lines (bidi
+ * overrides and isolates, U+2028/U+2029). The doctor prints what a server sent (messages, cookie
+ * names, certificate names in TLS errors); from a hostile or broken server these could clear the
+ * terminal, rewrite a line (a carriage return, an ESC or C1 CSI sequence), or fake a PASS line.
+ */
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
+
+/**
+ * Each such character becomes U+FFFD, visibly: ESC loses its power, so what follows it ("[2J")
+ * is plain text, and a reader sees that the server sent something odd. JSON gets the same: JSON
+ * escapes C0 but not DEL or C1, and a CI step that decodes it and prints a line would pass them on.
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, '\ufffd');
+}
+
 export type Status = 'PASS' | 'WARN' | 'FAIL';
 
 export interface Check {
@@ -23,16 +41,21 @@ export class Report {
   readonly notRun: { codes: string[]; reason: string }[] = [];
 
   pass(code: string, what: string): void {
-    this.checks.push({ status: 'PASS', code, what, fix: NOTHING_TO_DO });
+    this.add('PASS', code, what, NOTHING_TO_DO);
   }
   warn(code: string, what: string, fix: string): void {
-    this.checks.push({ status: 'WARN', code, what, fix });
+    this.add('WARN', code, what, fix);
   }
   fail(code: string, what: string, fix: string): void {
-    this.checks.push({ status: 'FAIL', code, what, fix });
+    this.add('FAIL', code, what, fix);
   }
   skip(codes: string[], reason: string): void {
-    if (codes.length) this.notRun.push({ codes, reason });
+    if (codes.length) this.notRun.push({ codes, reason: printable(reason) });
+  }
+
+  /** Every line goes through printable() here, so no check has to remember it. */
+  private add(status: Status, code: string, what: string, fix: string): void {
+    this.checks.push({ status, code, what: printable(what), fix: printable(fix) });
   }
 
   get failed(): boolean {

@@ -124,7 +124,13 @@ async function checkRedirect(report: Report, options: UrlOptions, base: string):
     );
     return;
   }
-  const target = new URL(location, probeUrl).href;
+  let target: string;
+  try {
+    target = new URL(location, probeUrl).href;
+  } catch {
+    report.fail('GH-U002', `${probeUrl.href} redirects to ${location}, which is not a URL`, REDIRECT_FIX);
+    return;
+  }
   if (target !== expected) {
     const why = target.startsWith('https:') ? 'the host or path is not kept' : 'not to HTTPS';
     report.fail('GH-U002', `${probeUrl.href} redirects to ${target}, not ${expected}: ${why}`, REDIRECT_FIX);

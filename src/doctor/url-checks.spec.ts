@@ -1,0 +1,107 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { urlChecks } from './url-checks.js';
+
+/** A self-signed certificate for 127.0.0.1, made by openssl as the stack harness makes its own. */
+function certificate(dir: string): { cert: Buffer; key: Buffer } {
+  // prettier-ignore
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+  ], { stdio: 'ignore' });
+  return { cert: readFileSync(path.join(dir, 'cert.pem')), key: readFileSync(path.join(dir, 'key.pem')) };
+}
+
+function listen(server: http.Server): Promise<string> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(String((server.address() as AddressInfo).port))));
+}
+
+const close = (server: http.Server) => new Promise((resolve) => server.close(resolve));
+
+/**
+ * ESC (CSI, OSC), carriage return, BEL, DEL, C1 CSI and a bidi override: each could clear the
+ * terminal, rewrite a line or reorder it. A header cannot carry C0 (Node's parser refuses it),
+ * but a byte 0x9b arrives as the C1 CSI U+009B.
+ */
+const HOSTILE = '\u001b[2J\u001b]0;owned\u0007\rPASS GH-U013 all fine\u007f\u009b31m\u202e';
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202e]/;
+const unprintableLines = (output: string) => output.split('\n').filter((line) => CONTROL.test(line));
+
+describe('a hostile deployment', () => {
+  let dir: string;
+  let secure: https.Server;
+  let plain: http.Server;
+  let url: URL;
+  let httpUrl: URL;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'doctor-hostile-'));
+    const json = (res: http.ServerResponse, status: number, body: unknown) =>
+      void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    secure = https.createServer(certificate(dir), (req, res) => {
+      const route = `${req.method} ${req.url}`;
+      req.resume();
+      if (route === 'GET /healthz') {
+        return void res.writeHead(200, { 'strict-transport-security': 'max-age=31536000' }).end('{"status":"ok"}');
+      }
+      if (route === 'POST /api/auth/register') {
+        // Header values are latin1: the name carries a C1 CSI.
+        return void res.writeHead(201, { 'set-cookie': '__Host-sid\u009b2J=v; Path=/; Secure; HttpOnly; SameSite=Lax\u009b2J' }).end('{}');
+      }
+      if (route === 'GET /api/profile') return json(res, 500, { message: HOSTILE });
+      if (route === 'POST /api/auth/login') return json(res, 503, { message: [HOSTILE, 'twice'] });
+      json(res, 500, { message: HOSTILE });
+    });
+    // A Location that is no URL at all (an unclosed IPv6 bracket), with a C1 CSI in it.
+    plain = http.createServer((_req, res) => void res.writeHead(308, { location: 'http://[\u009b2J' }).end());
+    url = new URL(`https://127.0.0.1:${await listen(secure)}`);
+    httpUrl = new URL(`http://127.0.0.1:${await listen(plain)}`);
+  });
+
+  afterAll(async () => {
+    await Promise.all([close(secure), close(plain)]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints none of the control characters it sent, in text or JSON, and says something odd was there', async () => {
+    const report = await urlChecks({ url, httpUrl, insecure: true });
+    const text = report.text();
+    expect(report.checks.map((check) => `${check.status} ${check.code}`)).toEqual([
+      'PASS GH-U001',
+      'FAIL GH-U002',
+      'PASS GH-U003',
+      'PASS GH-U004',
+      'PASS GH-U005',
+      'PASS GH-U006',
+      'PASS GH-U007',
+      'PASS GH-U008',
+      'PASS GH-U009',
+      'WARN GH-U010',
+      'PASS GH-U011',
+      'PASS GH-U012',
+      'FAIL GH-U013',
+      'WARN GH-U014',
+      'WARN GH-U015',
+      'WARN GH-U016',
+    ]);
+    expect(unprintableLines(text)).toEqual([]);
+    expect(text).toContain(
+      `FAIL GH-U013 the cookie came back but GET /api/profile answered 500 (\ufffd[2J\ufffd]0;owned\ufffd\ufffdPASS GH-U013 all fine\ufffd\ufffd31m\ufffd)`,
+    );
+    expect(text).toContain(`PASS GH-U006 the app set the session cookie __Host-sid\ufffd2J on register`);
+    expect(text).toContain(`FAIL GH-U002 ${httpUrl.href}doctor-probe?from=http redirects to http://[\ufffd2J, which is not a URL`);
+
+    const json = report.json();
+    expect(unprintableLines(json)).toEqual([]);
+    // JSON writes ESC as \u001b: decoded and printed by a CI step, that is ESC again.
+    expect(json).not.toMatch(/\\u00[01][0-9a-f]/i);
+  });
+});
