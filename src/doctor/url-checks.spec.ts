@@ -6,7 +6,40 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { urlChecks } from './url-checks.js';
+import { Report } from './report.js';
+import { checkForwardedFor, urlChecks } from './url-checks.js';
+
+describe('GH-U015 on a real account (--email)', () => {
+  const sessions = [
+    { current: true, ip: '127.0.0.1', userAgent: 'gatehouse-doctor' },
+    { current: false, ip: '127.0.0.1', userAgent: 'gatehouse-doctor' },
+    { current: false, ip: '198.51.100.23', userAgent: 'Safari on iPhone' },
+    { current: false, ip: '2001:db8::7', userAgent: 'Firefox on Linux' },
+  ];
+
+  it("names only the doctor's own session's address, and how many sessions there are", () => {
+    const report = new Report();
+    checkForwardedFor(report, sessions);
+    expect(report.text()).toBe(
+      [
+        "PASS GH-U015 a client-sent X-Forwarded-For was not believed (none of the account's 4 sessions records 203.0.113.77; the doctor's own session records 127.0.0.1) — nothing to do",
+        'Summary: 1 pass, 0 warn, 0 fail',
+        '',
+      ].join('\n'),
+    );
+    for (const other of ['198.51.100.23', '2001:db8::7', 'Safari', 'Firefox']) {
+      expect(report.text()).not.toContain(other);
+      expect(report.json()).not.toContain(other);
+    }
+  });
+
+  it('fails on the forged address, naming no other', () => {
+    const report = new Report();
+    checkForwardedFor(report, [...sessions, { current: false, ip: '203.0.113.77', userAgent: 'gatehouse-doctor' }]);
+    expect(report.checks.map((check) => `${check.status} ${check.code}`)).toEqual(['FAIL GH-U015']);
+    expect(report.text()).not.toContain('198.51.100.23');
+  });
+});
 
 /** A self-signed certificate for 127.0.0.1, made by openssl as the stack harness makes its own. */
 function certificate(dir: string): { cert: Buffer; key: Buffer } {

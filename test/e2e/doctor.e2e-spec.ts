@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import type { Stack } from '../stack/stack.js';
-import { signedInClient } from '../support/client.js';
+import { Client, signedInClient } from '../support/client.js';
 import { request } from '../support/http.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
@@ -137,19 +137,28 @@ describeNative('npm run doctor', () => {
       expect(run.code).toBe(0);
     });
 
-    it('signs in with --email/--password instead, and signs its own sessions out again', async () => {
+    it('signs in with --email/--password instead, signs its own sessions out again, and names no other session', async () => {
       const { client, user } = await signedInClient(target);
+      // The same user on another device, from another client address.
+      const phone = new Client(target, 'gatehouse-e2e-phone', '127.0.0.2');
+      expect((await phone.post('/api/auth/login', { email: user.email, password: user.password })).status).toBe(200);
       const run = await doctor([...urlArgs(target.stack!), '--email', user.email, '--password', user.password]);
       expect(codes(run)).toEqual(allPass(...range(1, 16)));
       expect(run.lines).toEqual(
         expect.arrayContaining([
           `PASS GH-U005 signed in as ${user.email} — nothing to do`,
+          "PASS GH-U015 a client-sent X-Forwarded-For was not believed (none of the account's 4 sessions records 203.0.113.77; the doctor's own session records 127.0.0.1) — nothing to do",
           "PASS GH-U016 the doctor's sessions were signed out again — nothing to do",
         ]),
       );
       expect(run.stdout).not.toContain(user.password);
+      expect(run.stdout).not.toContain('127.0.0.2');
+      expect(run.stdout).not.toContain('phone');
       const sessions = await client.get('/api/sessions');
-      expect(sessions.json<{ current: boolean }[]>().map((session) => session.current)).toEqual([true]);
+      expect(sessions.json<{ current: boolean; ip: string }[]>().map((session) => [session.current, session.ip])).toEqual([
+        [true, '127.0.0.1'],
+        [false, '127.0.0.2'],
+      ]);
     });
 
     it("passes the stack's own configuration (config mode)", async () => {
