@@ -138,3 +138,28 @@ describe('a hostile deployment', () => {
     expect(json).not.toMatch(/\\u00[01][0-9a-f]/i);
   });
 });
+
+describe('GH-U017, the password on the command line', () => {
+  let nowhere: URL;
+  beforeAll(async () => {
+    // A port nothing listens on: GH-U001 fails at once, and GH-U017 still comes.
+    const server = http.createServer();
+    nowhere = new URL(`https://127.0.0.1:${await listen(server)}`);
+    await close(server);
+  });
+
+  it('is a WARN with the other ways to pass it, so it never changes the exit code', async () => {
+    const report = await urlChecks({ url: nowhere, email: 'ada@example.com', password: 'pw', passwordFrom: 'command line' });
+    expect(report.checks.at(-1)).toEqual({
+      status: 'WARN',
+      code: 'GH-U017',
+      what: 'the password was given on the command line: other users of this machine can read it in the process list, and the shell keeps it in its history',
+      fix: 'pipe it in with --password - (e.g. from a password manager), or set DOCTOR_PASSWORD in the environment: read -rs DOCTOR_PASSWORD && export DOCTOR_PASSWORD',
+    });
+  });
+
+  it.each(['environment', 'standard input'] as const)('is not printed when the password came from: %s', async (passwordFrom) => {
+    const report = await urlChecks({ url: nowhere, email: 'ada@example.com', password: 'pw', passwordFrom });
+    expect(report.checks.map((check) => check.code)).toEqual(['GH-U001']);
+  });
+});

@@ -11,6 +11,8 @@ export interface UrlOptions extends TlsOptions {
   /** Sign in as this user instead of registering (and deleting) a throwaway account. */
   email?: string;
   password?: string;
+  /** Where the password came from: on the command line, other users of the machine see it (GH-U017). */
+  passwordFrom?: 'command line' | 'environment' | 'standard input';
 }
 
 /** TEST-NET-3 (RFC 5737): never a real client, so finding it recorded proves the header was believed. */
@@ -24,9 +26,22 @@ const TRUST_FIX =
 const REDIRECT_FIX =
   'redirect every plain-http request to https on the same host with the path and query kept (nginx: return 308 https://$host$request_uri;)';
 
-/** The deployment from outside, as a browser meets it: GH-U001 to GH-U016 in the README. */
+/** The deployment from outside, as a browser meets it: GH-U001 to GH-U017 in the README. */
 export async function urlChecks(options: UrlOptions): Promise<Report> {
   const report = new Report();
+  await deploymentChecks(report, options);
+  if (options.passwordFrom === 'command line') {
+    // A WARN, not a usage error: SPEC section 6 names --password, and outside checkers use it.
+    report.warn(
+      'GH-U017',
+      'the password was given on the command line: other users of this machine can read it in the process list, and the shell keeps it in its history',
+      'pipe it in with --password - (e.g. from a password manager), or set DOCTOR_PASSWORD in the environment: read -rs DOCTOR_PASSWORD && export DOCTOR_PASSWORD',
+    );
+  }
+  return report;
+}
+
+async function deploymentChecks(report: Report, options: UrlOptions): Promise<void> {
   const base = options.url.pathname.replace(/\/+$/, '');
   const at = (path: string): URL => new URL(base + path, options.url.origin);
   const tls: TlsOptions = { ca: options.ca, insecure: options.insecure };
@@ -38,7 +53,7 @@ export async function urlChecks(options: UrlOptions): Promise<Report> {
     const problem = health instanceof Error ? unreachable(health, options) : notGatehouse(health, at('/healthz'));
     report.fail('GH-U001', problem.what, problem.fix);
     report.skip(['GH-U002', 'GH-U003', 'GH-U004', 'GH-U005', ...SESSION_CODES], 'HTTPS did not answer');
-    return report;
+    return;
   }
   report.pass(
     'GH-U001',
@@ -49,7 +64,6 @@ export async function urlChecks(options: UrlOptions): Promise<Report> {
   checkHsts(report, health);
   checkClock(report, health, (sentAt + receivedAt) / 2);
   await sessionChecks(report, options, base, at, tls);
-  return report;
 }
 
 function attempt(request: Promise<Answer>): Promise<Answer | Error> {
@@ -281,7 +295,7 @@ function signInRefused(answer: Answer | Error, url: URL, origin: string): Proble
       fix: `set PUBLIC_ORIGIN=${origin}, the origin browsers use`,
     };
   }
-  if (answer.status === 401) return { what: said, fix: 'check --email and --password' };
+  if (answer.status === 401) return { what: said, fix: 'check --email and its password' };
   if (answer.status === 404)
     return { what: `${said}: no Gatehouse API there`, fix: 'give the URL the app is served under, e.g. --url https://host/app' };
   if (answer.status === 429) return { what: `${said}: throttled`, fix: 'wait for the Retry-After and run the doctor again' };

@@ -23,10 +23,11 @@ interface DoctorRun {
   stdout: string;
 }
 
-/** Runs the built doctor as a child process with exactly this environment (plus PATH). */
-function doctor(args: string[], env: Record<string, string> = {}): Promise<DoctorRun> {
+/** Runs the built doctor as a child process with exactly this environment (plus PATH), and this standard input. */
+function doctor(args: string[], env: Record<string, string> = {}, input = ''): Promise<DoctorRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['dist/src/doctor.js', ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    child.stdin.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -143,14 +144,18 @@ describeNative('npm run doctor', () => {
       const phone = new Client(target, 'gatehouse-e2e-phone', '127.0.0.2');
       expect((await phone.post('/api/auth/login', { email: user.email, password: user.password })).status).toBe(200);
       const run = await doctor([...urlArgs(target.stack!), '--email', user.email, '--password', user.password]);
-      expect(codes(run)).toEqual(allPass(...range(1, 16)));
+      expect(codes(run)).toEqual([...allPass(...range(1, 16)), 'WARN GH-U017']);
       expect(run.lines).toEqual(
         expect.arrayContaining([
           `PASS GH-U005 signed in as ${user.email} — nothing to do`,
           "PASS GH-U015 a client-sent X-Forwarded-For was not believed (none of the account's 4 sessions records 203.0.113.77; the doctor's own session records 127.0.0.1) — nothing to do",
           "PASS GH-U016 the doctor's sessions were signed out again — nothing to do",
+          'WARN GH-U017 the password was given on the command line: other users of this machine can read it in the process list, and the shell keeps it in its history — pipe it in with --password - (e.g. from a password manager), or set DOCTOR_PASSWORD in the environment: read -rs DOCTOR_PASSWORD && export DOCTOR_PASSWORD',
         ]),
       );
+      expect(run.lines.at(-1)).toBe('Summary: 16 pass, 1 warn, 0 fail');
+      // A WARN: the exit code stays 0.
+      expect(run.code).toBe(0);
       expect(run.stdout).not.toContain(user.password);
       expect(run.stdout).not.toContain('127.0.0.2');
       expect(run.stdout).not.toContain('phone');
@@ -159,6 +164,18 @@ describeNative('npm run doctor', () => {
         [true, '127.0.0.1'],
         [false, '127.0.0.2'],
       ]);
+    });
+
+    it('takes the password from DOCTOR_PASSWORD or standard input (--password -), with no warning', async () => {
+      const { user } = await signedInClient(target);
+      const fromEnv = await doctor([...urlArgs(target.stack!), '--email', user.email], { DOCTOR_PASSWORD: user.password });
+      const fromStdin = await doctor([...urlArgs(target.stack!), '--email', user.email, '--password', '-'], {}, `${user.password}\n`);
+      for (const run of [fromEnv, fromStdin]) {
+        expect(codes(run)).toEqual(allPass(...range(1, 16)));
+        expect(run.lines).toContain(`PASS GH-U005 signed in as ${user.email} — nothing to do`);
+        expect(run.code).toBe(0);
+        expect(run.stdout).not.toContain(user.password);
+      }
     });
 
     it("passes the stack's own configuration (config mode)", async () => {
