@@ -12,7 +12,8 @@ import path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { redisClient } from '../../src/redis/redis.module.js';
+import type { RedisNode } from '../../src/config/config.schema.js';
+import { redisClient, type RedisTls } from '../../src/redis/redis.module.js';
 import { RedisScript } from '../../src/redis/redis-script.js';
 import { SentinelPrimary } from '../../src/redis/redis-sentinel.js';
 import { findBinaries, makeStackDir, PortPicker } from '../stack/machine.js';
@@ -27,6 +28,17 @@ let stopSentinels: (() => Promise<void>) | undefined;
 let sentinel: RedisSentinel;
 let primary: SentinelPrimary;
 
+/** The app's Sentinel client for these Sentinels, its data-node clients made as the app makes them. */
+function followerOf(sentinels: RedisNode[], tls?: RedisTls): SentinelPrimary {
+  return new SentinelPrimary({
+    sentinels,
+    masterName: SENTINEL_MASTER,
+    password: undefined,
+    tls,
+    clientFor: (node) => redisClient(new Logger('Redis'), { host: node.host, port: node.port, tls }),
+  });
+}
+
 async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -39,12 +51,7 @@ describe('SentinelPrimary (real Sentinels)', () => {
   beforeAll(async () => {
     const started = await startStandaloneSentinels();
     ({ sentinel, stop: stopSentinels } = started);
-    primary = new SentinelPrimary({
-      sentinels: started.nodes,
-      masterName: SENTINEL_MASTER,
-      password: undefined,
-      clientFor: (node) => redisClient(new Logger('Redis'), { host: node.host, port: node.port }),
-    });
+    primary = followerOf(started.nodes);
     await primary.start();
   }, 60_000);
   afterAll(async () => {
@@ -119,13 +126,8 @@ describe('SentinelPrimary and a Sentinel that names another primary', () => {
       const reply = (await redisCommand(rogueSentinelPort, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', SENTINEL_MASTER])) as string[] | null;
       return reply?.[1] === String(roguePort);
     });
-    follower = new SentinelPrimary({
-      // The rogue first: a client that follows the first Sentinel to answer would follow it.
-      sentinels: [{ host: '127.0.0.1', port: rogueSentinelPort }, ...started.nodes],
-      masterName: SENTINEL_MASTER,
-      password: undefined,
-      clientFor: (node) => redisClient(new Logger('Redis'), { host: node.host, port: node.port }),
-    });
+    // The rogue first: a client that follows the first Sentinel to answer would follow it.
+    follower = followerOf([{ host: '127.0.0.1', port: rogueSentinelPort }, ...started.nodes]);
     await follower.start();
   }, 60_000);
   afterAll(async () => {
@@ -196,13 +198,10 @@ describe('SentinelPrimary over TLS (REDIS_TLS): Sentinels and data node on TLS p
         return reply?.[1] === String(dataPort);
       });
     }
-    follower = new SentinelPrimary({
-      sentinels: sentinelPorts.map((port) => ({ host: '127.0.0.1', port })),
-      masterName: SENTINEL_MASTER,
-      password: undefined,
-      tls: { ca },
-      clientFor: (node) => redisClient(new Logger('Redis'), { host: node.host, port: node.port, tls: { ca } }),
-    });
+    follower = followerOf(
+      sentinelPorts.map((port) => ({ host: '127.0.0.1', port })),
+      { ca },
+    );
     // A client that does not speak TLS would never find the primary: bound the wait.
     await Promise.race([follower.start(), sleep(10_000).then(() => Promise.reject(new Error('no primary found over TLS in 10 s')))]);
   }, 60_000);
