@@ -9,7 +9,8 @@
 #    existing .env only changes settings), then waits for every service to be healthy.
 # 3. Copies nginx's generated certificate out of its container and pins it for every client below.
 # 4. Least privilege: nginx cannot reach Postgres or Redis, Redis refuses a command without its
-#    generated password, and the app's Postgres role is not a superuser.
+#    generated password, the app's Postgres role is not a superuser, the app container holds
+#    only its own secrets (not the Postgres superuser's password) and nginx none.
 # 5. Runs the e2e HTTP specs against https://localhost:8443 (E2E_BASE_URL, E2E_CA_FILE).
 # 6. Runs the doctor: `npm run doctor -- --url` from here and `node dist/src/doctor.js` in the
 #    app container; any FAIL fails the smoke.
@@ -227,6 +228,59 @@ expect "the app's Postgres role is not a superuser, and owns nothing but its dat
   "$(psql_postgres "select rolname, rolsuper, rolcreatedb, rolcreaterole from pg_roles where rolname = 'gatehouse'" | tr '\n' ' ' | sed 's/ $//')"
 expect "the app's tables belong to that role" "gatehouse" \
   "$(psql_postgres "select string_agg(distinct tableowner, ',') from pg_tables where schemaname = 'public'")"
+
+# Each container can read only the secrets it uses (docker-compose.yml, secrets): a file-read bug
+# in the app must not yield the Postgres superuser's password, and nginx, which faces clients,
+# holds none. A secret is looked for wherever it could be read: at its path, as any file of its
+# name, and by its value in every file of the container and in every process's environment.
+# secret_of SERVICE NAME: the secret as the container that uses it reads it.
+secret_of() { printf '%s\n' "$(docker compose exec -T "$1" cat "/run/gatehouse-secrets/$2" </dev/null | tr -d '\r' || true)"; }
+# find_secrets SERVICE NAME...: in SERVICE, as its own user, every path where a secret called NAME
+# or holding one of the values given on stdin (one a line) can be read, one a line. The values
+# reach the searching shell on stdin, so that they are in no file, argument or environment of it.
+find_secrets() {
+  local service=$1
+  shift
+  docker compose exec -T "$service" sh -c '
+    values=$(cat)
+    roots=
+    for dir in /*; do case $dir in /proc | /sys | /dev) ;; *) roots="$roots $dir" ;; esac; done
+    for name in "$@"; do
+      if [ -r "/run/gatehouse-secrets/$name" ]; then echo "/run/gatehouse-secrets/$name"; fi
+      find $roots -name "*$name*" 2>/dev/null || true
+    done
+    printf "%s\n" "$values" | grep -rlsF -D skip -f - $roots /proc/[0-9]*/environ || true
+  ' sh "$@" | tr -d '\r' | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+# expect_unreadable DESCRIPTION SERVICE NAME...: values on stdin (each at least 32 characters).
+expect_unreadable() {
+  local description=$1 values found
+  shift
+  values=$(cat)
+  if grep -qvxE '.{32,}' <<<"$values"; then
+    fail "$description: could not read the secrets to look for"
+  elif ! found=$(find_secrets "$@" <<<"$values"); then
+    fail "$description: the search in $1 failed"
+  elif [ -n "$found" ]; then
+    fail "$description: readable at $found"
+  else
+    pass "$description"
+  fi
+}
+session_secret=$(secret_of app session_secret)
+if [ ${#session_secret} -ge 32 ] && [ "$(find_secrets app session_secret <<<"$session_secret")" = /run/gatehouse-secrets/session_secret ]; then
+  pass "the secret search finds the app's own session_secret, at its path only (the probe works)"
+else
+  fail "the secret search does not find the app's own session_secret at its path only"
+fi
+expect "the app's secrets are its database URL, the Redis password and the session secret" \
+  "database_url redis_password session_secret" \
+  "$(docker compose exec -T app ls -A /run/gatehouse-secrets </dev/null | tr -d '\r' | sort | tr '\n' ' ' | sed 's/ $//')"
+expect_unreadable "the app container cannot read postgres_password (path, file name, value in any file or environment)" \
+  app postgres_password <<<"$(secret_of postgres postgres_password)"
+expect_unreadable "nginx cannot read any secret (path, file name, value in any file or environment)" \
+  nginx session_secret postgres_password app_db_password redis_password database_url redis.conf \
+  <<<"$(secret_of app session_secret; secret_of postgres postgres_password; secret_of postgres app_db_password; secret_of redis redis_password)"
 
 step "The self-signed certificate"
 # The README's command: copy the certificate out of the nginx container to pin it.
