@@ -2,7 +2,7 @@ import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { TooManyRequestsException } from '../common/too-many-requests.exception.js';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
-import { clientKey } from './client-address.js';
+import { clientKey } from '../common/client-address.js';
 
 // The brute-force limits of every password check (README, When things go wrong), in one place.
 /** Consecutive failures for one email (or user) from one client that lock that pair. */

@@ -1,10 +1,10 @@
 import { isIPv6 } from 'node:net';
 
 /**
- * The key that counts one client in the brute-force limits. An IPv4 address is one client; an
- * IPv6 client usually holds a whole /64 (one per household or VM), so it counts as its /64:
- * otherwise it could take a fresh address for every guess. IPv4-mapped IPv6 (`::ffff:1.2.3.4`,
- * what a dual-stack socket reports) is the IPv4 address.
+ * The key that counts one client in the per-address limits (brute force, mail). An IPv4 address
+ * is one client; an IPv6 client usually holds a whole /64 (one per household or VM), so it counts
+ * as its /64: otherwise it could take a fresh address for every guess or every mail. IPv4-mapped
+ * IPv6 (`::ffff:1.2.3.4`, what a dual-stack socket reports) is the IPv4 address.
  */
 export function clientKey(ip: string | undefined): string {
   // req.ip is undefined only when the socket is already gone; such requests share one bucket.
