@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import type { MailJob } from '../../src/mail/mail-queue.js';
-import { Mailer, type MailMessage, type MailTemplate } from '../../src/mail/mailer.js';
-import { RecoveryMail } from '../../src/recovery/recovery-mail.js';
+import type { MailTemplate } from '../../src/mail/mailer.js';
 import { sessionIdOfCookieValue } from '../../src/session/session-cookie.js';
 import { Client, INVALID_REGISTRATIONS, newUser, signedInClient } from '../support/client.js';
 import { connectRedis, type TestRedis } from '../support/redis.js';
 import { startInProcessApp, type InProcessApp } from './in-process-app.js';
+import { captureMail, type CapturedMail } from './mail-outbox.js';
 import { type Services, startServices } from './services.js';
 
 /**
@@ -51,14 +50,8 @@ let services: Services;
 let inProcess: InProcessApp;
 let redis: TestRedis;
 
-/**
- * This tier sends no mail: the SMTP step (Mailer.send) is replaced by an outbox, and everything
- * before it is the app's own — the queue in Postgres, the worker, the token it issues and stores.
- * A mailed link is read from the outbox, as a user would read it from the inbox.
- */
-const outbox: MailMessage[] = [];
-const handled: MailJob[] = [];
-const onHandled = new Set<() => void>();
+/** The mails the app's worker hands to SMTP (mail-outbox.ts). */
+let mail: CapturedMail;
 
 beforeAll(async () => {
   services = await startServices();
@@ -69,20 +62,7 @@ beforeAll(async () => {
     PASSWORD_MIN_LENGTH: '12',
   });
   redis = await connectRedis(services.redisUrl);
-  jest.spyOn(inProcess.app.get(Mailer), 'send').mockImplementation(async (message) => {
-    outbox.push(message);
-  });
-  // The worker calls send() through the instance, so the wrapper sees every job it finishes.
-  const worker = inProcess.app.get(RecoveryMail);
-  const send = worker.send.bind(worker);
-  jest.spyOn(worker, 'send').mockImplementation(async (attempt) => {
-    try {
-      await send(attempt);
-    } finally {
-      handled.push(attempt.job);
-      for (const listener of onHandled) listener();
-    }
-  });
+  mail = captureMail(inProcess.app);
 }, 60_000);
 afterAll(async () => {
   await redis?.close();
@@ -90,28 +70,12 @@ afterAll(async () => {
   await services?.stop();
 });
 
-/** Resolves with what `find` finds, looking again each time the mail worker finishes a job. */
-function once<T>(what: string, find: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const look = () => {
-      const found = find();
-      if (found === undefined) return;
-      done();
-      resolve(found);
-    };
-    const timer = setTimeout(() => (done(), reject(new Error(`the mail worker did not ${what} within ${timeoutMs} ms`))), timeoutMs);
-    const done = () => (clearTimeout(timer), onHandled.delete(look));
-    onHandled.add(look);
-    look();
-  });
-}
-
 /** The token in the nth mail of this kind to `email`, once the worker has sent it. */
 async function mailedToken(email: string, template: MailTemplate, nth = 1): Promise<string> {
-  const mail = await once(`send mail ${nth} (${template}) to ${email}`, () =>
-    outbox.filter((m) => m.to === email && m.template === template).at(nth - 1),
+  const sent = await mail.once(`send mail ${nth} (${template}) to ${email}`, () =>
+    mail.outbox.filter((m) => m.to === email && m.template === template).at(nth - 1),
   );
-  const link = new URL(mail.context.link);
+  const link = new URL(sent.context.link);
   const page = template === 'password-reset' ? '/reset-password' : '/verify-email';
   expect(link.origin + link.pathname).toBe(inProcess.target.baseUrl + page); // PUBLIC_ORIGIN
   const token = link.searchParams.get('token')!;
@@ -485,10 +449,10 @@ describe('POST /api/auth/password-reset', () => {
     }
     expect(answers[0]).toBe(answers[1]);
     await mailedToken(user.email, 'password-reset');
-    await once('handle the request for the unknown email', () =>
-      handled.find((job) => job.kind === 'password-reset' && job.email === unknown),
+    await mail.once('handle the request for the unknown email', () =>
+      mail.handled.find((job) => job.kind === 'password-reset' && job.email === unknown),
     );
-    expect(outbox.filter((mail) => mail.to === unknown)).toEqual([]);
+    expect(mail.outbox.filter((m) => m.to === unknown)).toEqual([]);
   });
 
   it('answers 400 for a body that is not an email', async () => {
