@@ -47,18 +47,23 @@ export class AuthService {
       await this.users.remove(user.id).catch(() => undefined);
       throw error;
     }
-    await this.queueVerificationMail(user);
+    await this.queueVerificationMail(user, req.ip);
     return user;
   }
 
   /**
-   * The verification mail of a new account: queued, never sent while the client waits, and
-   * counted against the email's mail budget (MailThrottle). Failing to queue it does not undo the
-   * registration: the profile page offers to send another.
+   * The verification mail of a new account: queued, never sent while the client waits. Only
+   * REGISTRATION_MAILS_PER_ADDRESS registrations per client address an hour get one, so that one
+   * client cannot have the app mail inbox after inbox; the worker also counts it against the
+   * inbox's MAILS_PER_EMAIL and drops it past them (MailThrottle). Neither undoes the registration,
+   * nor does failing to queue: the profile page offers to send another.
    */
-  private async queueVerificationMail(user: User): Promise<void> {
+  private async queueVerificationMail(user: User, ip: string | undefined): Promise<void> {
     try {
-      await this.mailThrottle.record(user.email);
+      if (!(await this.mailThrottle.admitRegistrationMail(ip))) {
+        this.logger.log(`Verification mail for user ${user.id} not queued: its address had its registration mails of the hour`);
+        return;
+      }
       await this.mailQueue.enqueue({ kind: 'verify-email', userId: user.id });
     } catch (error) {
       this.logger.warn(`Verification mail for user ${user.id} not queued: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,51 +1,110 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { clientKey } from '../common/client-address.js';
 import { TooManyRequestsException } from '../common/too-many-requests.exception.js';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
 
 // The mail limits (README, Account recovery), in one place (the password-check limits are in auth/credential-throttle.ts).
-/** Mails one email address may be sent per window: reset links and verification links together. */
+/**
+ * Mails one email address may be sent per window, whatever their kind (reset, verification, the
+ * one at registration); also the reset and resend requests one email may make per window.
+ */
 export const MAILS_PER_EMAIL = 5;
 /** Mail requests (reset, resend) one client address may make per window, whatever the emails. */
 export const MAIL_REQUESTS_PER_ADDRESS = 20;
+/** Registrations from one client address per window that get their verification mail; later ones get none. */
+export const REGISTRATION_MAILS_PER_ADDRESS = 10;
 export const MAIL_WINDOW_SECONDS = 60 * 60;
 
-/** Redis key prefixes (`mail-requests:email:<email>`, `mail-requests:ip:<address>`): plain, so an operator can DEL one. */
+/**
+ * Redis key prefixes, plain so an operator can DEL one: `mail-requests:email:<email>` and
+ * `mail-requests:ip:<client>` count requests (what answers 429), `mails-sent:email:<email>` the
+ * mails an inbox was sent, `mail-registrations:ip:<client>` the registration mails a client caused.
+ */
 const EMAIL_KEY_PREFIX = 'mail-requests:email';
 const ADDRESS_KEY_PREFIX = 'mail-requests:ip';
+const SENT_KEY_PREFIX = 'mails-sent:email';
+const REGISTRATION_KEY_PREFIX = 'mail-registrations:ip';
+
+const EMAIL_MESSAGE = 'Too many mails requested for this email; try again later';
 
 /**
- * Limits on requests that send mail, per email and per client address, counted in Redis so every
- * app instance shares them. An email is counted whether or not it has an account, so a 429 tells
- * nothing about who is registered. The counts are taken before anything is queued: concurrent
- * requests cannot slip past the limit together.
+ * Limits on mail, in Redis so every app instance shares them. A client address counts as its /64
+ * for IPv6 (clientKey), as in the login limits.
+ *
+ * Two things are counted per email. Requests (reset, resend) are counted whether or not the email
+ * has an account, and only they decide a request's 429: what the app sent by itself (the
+ * registration mail) never changes that answer, so the answer tells nothing about who is
+ * registered. Mails actually sent are counted by the worker (recovery-mail.ts) when it sends: an
+ * inbox gets at most MAILS_PER_EMAIL an hour of every kind together, and a mail past that is
+ * dropped, the request still answered 202 as for an unknown email. Request counts are taken before
+ * anything is queued: concurrent requests cannot slip past the limit together.
  */
 @Injectable()
 export class MailThrottle {
   private readonly byEmail: RateLimiterRedis;
   private readonly byAddress: RateLimiterRedis;
+  private readonly sent: RateLimiterRedis;
+  private readonly registrations: RateLimiterRedis;
 
   constructor(@Inject(REDIS_CLIENT) redis: RedisClient) {
     const common = { storeClient: redis, useRedisPackage: true, duration: MAIL_WINDOW_SECONDS };
     this.byEmail = new RateLimiterRedis({ ...common, keyPrefix: EMAIL_KEY_PREFIX, points: MAILS_PER_EMAIL });
     this.byAddress = new RateLimiterRedis({ ...common, keyPrefix: ADDRESS_KEY_PREFIX, points: MAIL_REQUESTS_PER_ADDRESS });
+    this.sent = new RateLimiterRedis({ ...common, keyPrefix: SENT_KEY_PREFIX, points: MAILS_PER_EMAIL });
+    this.registrations = new RateLimiterRedis({ ...common, keyPrefix: REGISTRATION_KEY_PREFIX, points: REGISTRATION_MAILS_PER_ADDRESS });
   }
 
   /** Counts one mail request; throws a 429 with Retry-After when the address or the email is over its limit. */
   async take(email: string, ip: string | undefined): Promise<void> {
-    const address = ip ?? 'unknown';
+    const address = clientKey(ip);
     await this.consume(this.byAddress, address, 'Too many requests from this address; try again later');
     try {
-      await this.consume(this.byEmail, email, 'Too many mails requested for this email; try again later');
+      await this.consume(this.byEmail, email, EMAIL_MESSAGE);
     } catch (error) {
       await this.byAddress.reward(address); // nothing is sent: the address is not charged
       throw error;
     }
   }
 
-  /** Counts a mail the app sends on its own (the one at registration) against the email's budget. */
-  async record(email: string): Promise<void> {
-    await this.byEmail.penalty(email);
+  /**
+   * As take(), for the signed-in owner asking for another verification mail: also a 429 when the
+   * inbox had its mails of the hour (the registration mail among them), since none would go. The
+   * owner knows the account exists, so this tells nothing.
+   */
+  async takeForOwner(email: string, ip: string | undefined): Promise<void> {
+    await this.take(email, ip);
+    const sent = await this.sent.get(email);
+    if (sent && sent.consumedPoints >= MAILS_PER_EMAIL) {
+      await Promise.all([this.byAddress.reward(clientKey(ip)), this.byEmail.reward(email)]);
+      throw new TooManyRequestsException(EMAIL_MESSAGE, retryAfterSeconds(sent));
+    }
+  }
+
+  /** For the worker, just before it sends: counts the mail, or resolves false when the inbox had its mails of the hour. */
+  async admitMail(email: string): Promise<boolean> {
+    return this.admit(this.sent, email);
+  }
+
+  /** For the worker, when a send failed: nobody received the mail, so it does not count. */
+  async refundMail(email: string): Promise<void> {
+    await this.sent.reward(email);
+  }
+
+  /** Whether a registration from this client may queue its verification mail (it counts it). */
+  async admitRegistrationMail(ip: string | undefined): Promise<boolean> {
+    return this.admit(this.registrations, clientKey(ip));
+  }
+
+  private async admit(limiter: RateLimiterRedis, key: string): Promise<boolean> {
+    try {
+      await limiter.consume(key);
+      return true;
+    } catch (rejection) {
+      // A RateLimiterRes when over the limit, an Error when Redis fails.
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      return false;
+    }
   }
 
   private async consume(limiter: RateLimiterRedis, key: string, message: string): Promise<void> {
@@ -54,7 +113,11 @@ export class MailThrottle {
     } catch (rejection) {
       // A RateLimiterRes when over the limit, an Error when Redis fails (then a 503).
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      throw new TooManyRequestsException(message, Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
+      throw new TooManyRequestsException(message, retryAfterSeconds(rejection));
     }
   }
+}
+
+function retryAfterSeconds(res: RateLimiterRes): number {
+  return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 }

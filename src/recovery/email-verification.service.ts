@@ -17,12 +17,15 @@ export class EmailVerificationService {
     private readonly throttle: MailThrottle,
   ) {}
 
-  /** Another verification mail for the signed-in user, under the same limits as reset mails. */
+  /**
+   * Another verification mail for the signed-in user, under the same limits as reset requests; a
+   * 429 also when the inbox had its mails of the hour, as none would be sent (MailThrottle).
+   */
   async resend(userId: string, ip: string | undefined): Promise<void> {
     const user = await this.users.findById(userId);
     if (!user) throw new UnauthorizedException('Not authenticated');
     if (user.emailVerifiedAt) throw new ConflictException(ALREADY_VERIFIED);
-    await this.throttle.take(user.email, ip);
+    await this.throttle.takeForOwner(user.email, ip);
     await this.queue.enqueue({ kind: 'verify-email', userId });
   }
 

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/config.schema.js';
 import type { MailJob, MailQueue } from '../mail/mail-queue.js';
+import type { MailThrottle } from '../mail/mail-throttle.js';
 import type { Mailer, MailMessage } from '../mail/mailer.js';
 import type { User } from '../users/user.entity.js';
 import type { UsersService } from '../users/users.service.js';
@@ -12,10 +13,11 @@ import { RecoveryMail } from './recovery-mail.js';
 const TOKEN = 'T'.repeat(43);
 const ada = { id: 'u1', email: 'ada@example.com', displayName: 'Ada', emailVerifiedAt: null } as User;
 
-/** The worker with in-memory stand-ins for the user store, the token store and SMTP. */
-function worker(options: { users?: readonly User[]; smtpFails?: boolean } = {}) {
+/** The worker with in-memory stand-ins for the user store, the token store, the inbox's mail budget and SMTP. */
+function worker(options: { users?: readonly User[]; smtpFails?: boolean; budget?: number } = {}) {
   const users = options.users ?? [ada];
   const sent: MailMessage[] = [];
+  let budget = options.budget ?? 5;
   const issued: { userId: string; purpose: string; ttlMs: number }[] = [];
   const discarded: string[] = [];
   const config = {
@@ -40,9 +42,15 @@ function worker(options: { users?: readonly User[]; smtpFails?: boolean } = {}) 
       discarded.push(token);
     },
   } as unknown as AccountTokensService;
-  const recovery = new RecoveryMail(config, {} as MailQueue, mailer, usersService, tokens);
+  const throttle = {
+    admitMail: async () => budget-- > 0,
+    refundMail: async () => {
+      budget++;
+    },
+  } as unknown as MailThrottle;
+  const recovery = new RecoveryMail(config, {} as MailQueue, mailer, usersService, tokens, throttle);
   const send = (job: MailJob, retryCount = 0) => recovery.send({ job, retryCount, retryLimit: 9 });
-  return { send, sent, issued, discarded };
+  return { send, sent, issued, discarded, budgetLeft: () => budget };
 }
 
 afterEach(() => {
@@ -85,9 +93,22 @@ describe('the mail worker', () => {
     const w = worker({ smtpFails: true });
     await expect(w.send({ kind: 'verify-email', userId: 'u1' }, retryCount)).rejects.toThrow('ECONNREFUSED');
     expect(w.discarded).toEqual([TOKEN]);
+    expect(w.budgetLeft()).toBe(5); // nobody received it: the inbox's budget is as it was
     expect(warn).toHaveBeenCalledTimes(1);
     const line = String(warn.mock.calls[0][0]);
     expect(line).toBe(`verify-email mail for user u1 not sent (${wording}): connect ECONNREFUSED 127.0.0.1:1025`);
     expect(line).not.toContain(TOKEN);
+  });
+});
+
+describe('the inbox budget (README, Account recovery)', () => {
+  it('sends nothing and issues no token once the inbox had its mails of the hour, whoever asked', async () => {
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const w = worker({ budget: 1 });
+    await w.send({ kind: 'verify-email', userId: 'u1' });
+    await w.send({ kind: 'password-reset', email: 'ada@example.com' });
+    expect(w.sent.map((mail) => mail.template)).toEqual(['verify-email']);
+    expect(w.issued).toHaveLength(1);
+    expect(log).toHaveBeenLastCalledWith('password-reset mail for user u1 not sent: the address had its 5 mails of the hour');
   });
 });

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig, MailConfig } from '../config/config.schema.js';
 import { type MailAttempt, MailQueue } from '../mail/mail-queue.js';
+import { MAILS_PER_EMAIL, MailThrottle } from '../mail/mail-throttle.js';
 import { Mailer } from '../mail/mailer.js';
 import { formatDuration } from '../pages/view-models.js';
 import { UsersService } from '../users/users.service.js';
@@ -29,6 +30,7 @@ export class RecoveryMail implements OnApplicationBootstrap {
     private readonly mailer: Mailer,
     private readonly users: UsersService,
     private readonly tokens: AccountTokensService,
+    private readonly throttle: MailThrottle,
   ) {
     this.mail = config.get('mail', { infer: true });
   }
@@ -43,8 +45,16 @@ export class RecoveryMail implements OnApplicationBootstrap {
     if (!user || (job.kind === 'verify-email' && user.emailVerifiedAt)) return;
     const link = LINKS[job.kind];
     const ttlMs = link.ttl(this.mail);
-    const token = await this.tokens.issue(user.id, job.kind, ttlMs);
+    let counted = false;
+    let token: string | undefined;
     try {
+      // Every mail to an inbox counts, whoever asked for it (README, Account recovery).
+      if (!(await this.throttle.admitMail(user.email))) {
+        this.logger.log(`${job.kind} mail for user ${user.id} not sent: the address had its ${MAILS_PER_EMAIL} mails of the hour`);
+        return;
+      }
+      counted = true;
+      token = await this.tokens.issue(user.id, job.kind, ttlMs);
       await this.mailer.send({
         to: user.email,
         template: job.kind,
@@ -55,7 +65,9 @@ export class RecoveryMail implements OnApplicationBootstrap {
         },
       });
     } catch (error) {
-      await this.tokens.discard(token).catch(() => undefined); // nobody received it
+      // Nobody received it: neither the link nor the mail counts.
+      if (token) await this.tokens.discard(token).catch(() => undefined);
+      if (counted) await this.throttle.refundMail(user.email).catch(() => undefined);
       const next = retryCount < retryLimit ? 'will retry' : 'giving up';
       const reason = error instanceof Error ? error.message : String(error);
       this.logger.warn(

@@ -56,8 +56,13 @@ async function postFrom(localAddress: string, path: string, body: unknown): Prom
   });
 }
 
+let registrations = 0;
+/**
+ * Registers a new user, each from a loopback address of its own: only the first few registrations
+ * an hour from one address get their verification mail (README, Account recovery).
+ */
 async function register(overrides: Partial<NewUser> = {}): Promise<{ client: Client; user: NewUser; id: string }> {
-  const client = new Client(target);
+  const client = new Client(target, undefined, `127.0.2.${++registrations}`);
   const user = newUser(overrides);
   const res = await post(client, '/api/auth/register', user);
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.body}`);
@@ -279,9 +284,11 @@ describeNative('mail limits', () => {
     expect(retryAfter).toBeLessThanOrEqual(MAIL_WINDOW_SECONDS);
   }
 
-  it(`sends at most ${MAILS_PER_EMAIL} mails per email per hour, the registration mail included`, async () => {
-    const { user } = await register();
-    for (let i = 1; i < MAILS_PER_EMAIL; i++) {
+  it(`sends at most ${MAILS_PER_EMAIL} mails per email per hour, the registration mail included, which changes no answer`, async () => {
+    const { user, id } = await register();
+    await verifyToken(user.email); // the registration mail is out
+    // Answered as for an unknown email (next test): the registration mail counts for the inbox only.
+    for (let i = 0; i < MAILS_PER_EMAIL; i++) {
       expect((await postFrom('127.0.0.3', '/api/auth/password-reset', { email: user.email })).status).toBe(202);
     }
     // Another address changes nothing: the budget is the email's.
@@ -289,10 +296,15 @@ describeNative('mail limits', () => {
       await postFrom('127.0.0.4', '/api/auth/password-reset', { email: user.email }),
       'Too many mails requested for this email; try again later',
     );
-    const mails = [
-      ...(await waitForMails(target.stack!.mailUrl, user.email, VERIFY_SUBJECT, 1)),
-      ...(await waitForMails(target.stack!.mailUrl, user.email, RESET_SUBJECT, MAILS_PER_EMAIL - 1)),
-    ];
+    // The worker drops the one mail past the inbox's budget, and says so.
+    const dropped = `password-reset mail for user ${id} not sent: the address had its ${MAILS_PER_EMAIL} mails of the hour`;
+    const deadline = Date.now() + 15_000;
+    while (!target.stack!.appLogs().includes(dropped)) {
+      if (Date.now() > deadline) throw new Error('the worker never dropped the mail past the budget');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await waitForMails(target.stack!.mailUrl, user.email, RESET_SUBJECT, MAILS_PER_EMAIL - 1);
+    const mails = (await inbox(target.stack!.mailUrl)).filter((mail) => mail.to.some((to) => to.address === user.email));
     expect(mails).toHaveLength(MAILS_PER_EMAIL);
   });
 

@@ -102,9 +102,9 @@ export const INVALID_REGISTRATIONS: [description: string, change: Record<string,
   ['an unknown field', { isAdmin: true }, ['property isAdmin should not exist']],
 ];
 
-/** Registers a new user on a new client; the client is signed in. */
-export async function signedInClient(target: Target, overrides: Partial<NewUser> = {}) {
-  const client = new Client(target);
+/** Registers a new user on a new client (from `localAddress`, when given); the client is signed in. */
+export async function signedInClient(target: Target, overrides: Partial<NewUser> = {}, localAddress?: string) {
+  const client = new Client(target, undefined, localAddress);
   const user = newUser(overrides);
   const res = await client.post('/api/auth/register', user);
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.body}`);
