@@ -26,7 +26,7 @@ export const MAIL_CHECK_MAX_AGE_MS = 5_000;
 export interface MailMessage {
   to: string;
   template: MailTemplate;
-  /** What the templates show: `displayName`, `link`, `validFor`. */
+  /** What the templates show: `displayName` (empty: a greeting without a name), `link`, `validFor`. */
   context: Record<string, string>;
 }
 

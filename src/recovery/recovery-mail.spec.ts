@@ -1,10 +1,10 @@
-import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/config.schema.js';
 import type { MailJob, MailQueue } from '../mail/mail-queue.js';
 import type { MailThrottle } from '../mail/mail-throttle.js';
-import type { Mailer, MailMessage } from '../mail/mailer.js';
+import { Mailer, type MailMessage } from '../mail/mailer.js';
 import type { User } from '../users/user.entity.js';
 import type { UsersService } from '../users/users.service.js';
 import type { AccountTokensService } from './account-tokens.service.js';
@@ -13,8 +13,11 @@ import { RecoveryMail } from './recovery-mail.js';
 const TOKEN = 'T'.repeat(43);
 const ada = { id: 'u1', email: 'ada@example.com', displayName: 'Ada', emailVerifiedAt: null } as User;
 
-/** The worker with in-memory stand-ins for the user store, the token store, the inbox's mail budget and SMTP. */
-function worker(options: { users?: readonly User[]; smtpFails?: boolean; budget?: number } = {}) {
+/**
+ * The worker with in-memory stand-ins for the user store, the token store, the inbox's mail
+ * budget and SMTP (or, with `mailer`, the real Mailer's templates in front of a fake transport).
+ */
+function worker(options: { users?: readonly User[]; smtpFails?: boolean; budget?: number; mailer?: Mailer } = {}) {
   const users = options.users ?? [ada];
   const sent: MailMessage[] = [];
   let budget = options.budget ?? 5;
@@ -48,7 +51,7 @@ function worker(options: { users?: readonly User[]; smtpFails?: boolean; budget?
       budget++;
     },
   } as unknown as MailThrottle;
-  const recovery = new RecoveryMail(config, {} as MailQueue, mailer, usersService, tokens, throttle);
+  const recovery = new RecoveryMail(config, {} as MailQueue, options.mailer ?? mailer, usersService, tokens, throttle);
   const send = (job: MailJob, retryCount = 0) => recovery.send({ job, retryCount, retryLimit: 9 });
   return { send, sent, issued, discarded, budgetLeft: () => budget };
 }
@@ -59,7 +62,7 @@ afterEach(() => {
 
 describe('the mail worker', () => {
   it('issues the token at send time and mails the link to PUBLIC_ORIGIN with its lifetime', async () => {
-    const w = worker();
+    const w = worker({ users: [{ ...ada, emailVerifiedAt: new Date() } as User] });
     await w.send({ kind: 'password-reset', email: 'ada@example.com' });
     expect(w.issued).toEqual([{ userId: 'u1', purpose: 'password-reset', ttlMs: 30 * 60_000 }]);
     expect(w.sent).toEqual([
@@ -110,5 +113,52 @@ describe('the inbox budget (README, Account recovery)', () => {
     expect(w.sent.map((mail) => mail.template)).toEqual(['verify-email']);
     expect(w.issued).toHaveLength(1);
     expect(log).toHaveBeenLastCalledWith('password-reset mail for user u1 not sent: the address had its 5 mails of the hour');
+  });
+});
+
+describe('what a mail carries of the display name (the real templates)', () => {
+  // 80 characters someone typed as the display name when registering another person's address.
+  const PHISHING = 'Support: your account is locked. Call +1-555-0100 or visit https://evil.example/';
+  let mailer: Mailer;
+  let rendered: { text: string; html: string }[];
+
+  beforeEach(() => {
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const config = { get: () => ({ from: 'Gatehouse <no-reply@localhost>', smtpUrl: 'smtp://127.0.0.1:9' }) };
+    mailer = new Mailer(config as unknown as ConfigService<AppConfig, true>);
+    rendered = [];
+    const transport = (mailer as unknown as { transport: { sendMail: (mail: { text: string; html: string }) => Promise<void> } }).transport;
+    transport.sendMail = async ({ text, html }) => {
+      rendered.push({ text, html });
+    };
+  });
+  afterEach(() => {
+    mailer.onApplicationShutdown();
+    jest.restoreAllMocks();
+  });
+
+  it.each([
+    ['the verification mail', { kind: 'verify-email', userId: 'u1' }],
+    ['a reset mail', { kind: 'password-reset', email: 'ada@example.com' }],
+  ] as const)('%s to an unconfirmed address greets without it: no word, link or digit of it', async (_case, job) => {
+    expect(PHISHING).toHaveLength(80); // the most RegisterDto allows
+    const w = worker({ users: [{ ...ada, displayName: PHISHING }], mailer });
+    await w.send(job);
+    expect(rendered).toHaveLength(1);
+    const [{ text, html }] = rendered;
+    expect(text.split('\n')[0]).toBe('Hello,');
+    expect(html).toContain('<p>Hello,</p>');
+    for (const body of [text, html]) {
+      for (const piece of ['Support', 'locked', 'Call', '555', '0100', 'evil.example']) expect(body).not.toContain(piece);
+      // The only link in it is ours.
+      expect(body.match(/https?:\/\/[^\s"<]+/g)?.every((url) => url.startsWith('https://gate.example/'))).toBe(true);
+    }
+  });
+
+  it("greets a confirmed address's owner by the name they chose", async () => {
+    const w = worker({ users: [{ ...ada, emailVerifiedAt: new Date() } as User], mailer });
+    await w.send({ kind: 'password-reset', email: 'ada@example.com' });
+    expect(rendered[0].text.split('\n')[0]).toBe('Hello Ada,');
+    expect(rendered[0].html).toContain('<p>Hello Ada,</p>');
   });
 });

@@ -5,6 +5,7 @@ import { type MailAttempt, MailQueue } from '../mail/mail-queue.js';
 import { MAILS_PER_EMAIL, MailThrottle } from '../mail/mail-throttle.js';
 import { Mailer } from '../mail/mailer.js';
 import { formatDuration } from '../pages/view-models.js';
+import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import type { TokenPurpose } from './account-token.js';
 import { AccountTokensService } from './account-tokens.service.js';
@@ -59,7 +60,7 @@ export class RecoveryMail implements OnApplicationBootstrap {
         to: user.email,
         template: job.kind,
         context: {
-          displayName: user.displayName,
+          displayName: greetingName(user),
           link: `${this.mail.linkOrigin}${link.path}?token=${token}`,
           validFor: formatDuration(ttlMs),
         },
@@ -77,4 +78,14 @@ export class RecoveryMail implements OnApplicationBootstrap {
     }
     this.logger.log(`${job.kind} mail for user ${user.id} sent`);
   }
+}
+
+/**
+ * The name a mail greets with: the display name only once the address is confirmed. Until then
+ * whoever registered chose it, perhaps not the inbox's owner, and 80 characters of it at the top
+ * of a mail from us would read as our own words ("your account is locked, call ..."). So a mail
+ * to an unconfirmed address carries no text of the registrant's at all.
+ */
+function greetingName(user: User): string {
+  return user.emailVerifiedAt ? user.displayName : '';
 }
