@@ -1,6 +1,6 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { clientKey } from '../auth/client-address.js';
+import { clientKey } from '../common/client-address.js';
 import { PasswordService } from '../auth/password.service.js';
 import { TooManyRequestsException } from '../common/too-many-requests.exception.js';
 import { MailQueue } from '../mail/mail-queue.js';
