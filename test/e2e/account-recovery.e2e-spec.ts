@@ -430,6 +430,39 @@ describeNative('mail server outage', () => {
   });
 });
 
+describeNative('link pages that nginx answers itself (the logs test below greps for these tokens)', () => {
+  it('a 502 while the app restarts, a 400 for a malformed or oversized request, the plain-HTTP redirect: all for a URL with a live token', async () => {
+    const stack = target.stack!;
+    const { user } = await register();
+    const verify = await verifyToken(user.email);
+    const reset = await requestReset(user.email);
+
+    // A mail scanner opening the link while the app restarts: nginx answers.
+    expect(await stack.stopApp(0)).toBe(0);
+    try {
+      const down = await new Client(target).get(`/reset-password?token=${reset}`);
+      expect([down.status, down.json()]).toEqual([502, { statusCode: 502, error: 'Bad Gateway', message: 'Upstream unavailable' }]);
+      const downToo = await new Client(target).get(`/verify-email?token=${verify}`);
+      expect(downToo.status).toBe(502);
+    } finally {
+      await stack.startApp(0);
+    }
+
+    const malformed = { statusCode: 400, error: 'Bad Request', message: 'Malformed request' };
+    const badEscape = await request(target.baseUrl, { path: `/reset-password%zz?token=${reset}`, ca: target.ca });
+    expect([badEscape.status, badEscape.json()]).toEqual([400, malformed]);
+    const oversized = await request(target.baseUrl, {
+      path: `/verify-email?token=${verify}`,
+      ca: target.ca,
+      headers: { cookie: `c=${'x'.repeat(9_000)}` },
+    });
+    expect([oversized.status, oversized.json()]).toEqual([400, malformed]);
+
+    const redirect = await request(stack.httpUrl, { path: `/reset-password?token=${reset}` });
+    expect([redirect.status, redirect.headers.location]).toEqual([308, `${target.baseUrl}/reset-password?token=${reset}`]);
+  });
+});
+
 describeNative('logs', () => {
   it('never contain a token or a link with one (app, nginx, every part)', () => {
     expect(tokensSeen.length).toBeGreaterThan(10);

@@ -52,6 +52,7 @@ export async function startNginx(procs: Processes, certDir: string, o: NginxOpti
   const nginxDir = path.join(o.dir, 'nginx');
   await mkdir(path.join(nginxDir, 'conf.d'), { recursive: true });
   await mkdir(path.join(nginxDir, 'tmp'));
+  const accessLog = path.join(o.logDir, 'nginx-access.log');
   const template = await readFile(path.join(o.root, 'nginx/templates/default.conf.template'), 'utf8');
   const conf = renderTemplate(template, {
     NGINX_HTTPS_PORT: String(o.httpsPort),
@@ -59,6 +60,7 @@ export async function startNginx(procs: Processes, certDir: string, o: NginxOpti
     NGINX_UPSTREAM_SERVERS: o.appPorts.map((port) => `server 127.0.0.1:${port};`).join(' '),
     NGINX_CERT_DIR: certDir,
     NGINX_PUBLIC_HOST: 'localhost',
+    NGINX_ACCESS_LOG: accessLog,
   });
   await writeFile(path.join(nginxDir, 'conf.d/default.conf'), o.basePath ? underBasePath(conf, o.basePath, o.scopeCookieToBasePath) : conf);
   // What the official image's /etc/nginx/nginx.conf provides around conf.d, minus everything
@@ -76,9 +78,11 @@ export async function startNginx(procs: Processes, certDir: string, o: NginxOpti
       'http {',
       existsSync('/etc/nginx/mime.types') ? '    include /etc/nginx/mime.types;' : '',
       '    default_type application/octet-stream;',
-      `    access_log ${path.join(o.logDir, 'nginx-access.log')};`,
       ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `    ${temp(kind)}`),
       `    include ${path.join(nginxDir, 'conf.d')}/*.conf;`,
+      // For a server without an access_log of its own (the template's both have one), in the
+      // template's path-only format: defined in the include, so named after it.
+      `    access_log ${accessLog} gatehouse;`,
       '}',
       '',
     ].join('\n'),
