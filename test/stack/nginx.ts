@@ -29,6 +29,8 @@ export interface NginxOptions {
   /** See StackOptions.basePath. */
   basePath: string;
   scopeCookieToBasePath: boolean;
+  /** See StackOptions.nginxExtraConf. */
+  extraConf?: string;
 }
 
 export async function makeCertificate(procs: Processes, dir: string, openssl: string): Promise<string> {
@@ -63,6 +65,7 @@ export async function startNginx(procs: Processes, certDir: string, o: NginxOpti
     NGINX_ACCESS_LOG: accessLog,
   });
   await writeFile(path.join(nginxDir, 'conf.d/default.conf'), o.basePath ? underBasePath(conf, o.basePath, o.scopeCookieToBasePath) : conf);
+  if (o.extraConf) await writeFile(path.join(nginxDir, 'conf.d/extra.conf'), o.extraConf);
   // What the official image's /etc/nginx/nginx.conf provides around conf.d, minus everything
   // that would touch /var or /run. As root the master keeps root (it reads the key) and the
   // workers drop to nginx's default user, `nobody`, which owns the temp dirs nginx creates.

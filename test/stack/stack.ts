@@ -45,6 +45,11 @@ export interface StackOptions {
   basePath?: string;
   /** With basePath: nginx also rewrites the cookie's `Path=/` to the base path (`proxy_cookie_path`). */
   scopeCookieToBasePath?: boolean;
+  /**
+   * More http-level nginx config, written beside the rendered template, e.g. a test-only server
+   * that uses the template's maps and zones (edge-limits.e2e-spec.ts). Compose never has any.
+   */
+  nginxExtraConf?: string;
   /** Extra node flags for every app instance, e.g. `['--cpu-prof', '--cpu-prof-dir=…']`. */
   nodeArgs?: string[];
   /** Every line an app instance prints, as it arrives. */
@@ -213,6 +218,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       appPorts,
       basePath,
       scopeCookieToBasePath: options.scopeCookieToBasePath ?? false,
+      extraConf: options.nginxExtraConf,
     });
     procs.started = true;
   } catch (error) {
