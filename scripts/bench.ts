@@ -40,6 +40,9 @@ import { sessionIdOfCookieValue } from '../src/session/session-cookie.js';
 const ROUNDS = positiveInt('BENCH_ROUNDS', 3);
 const SECONDS = positiveInt('BENCH_SECONDS', 10);
 const CONNECTIONS = positiveInt('BENCH_CONNECTIONS', 50);
+// wrk's connections all come from 127.0.0.1, and nginx answers 429 beyond 100 requests in progress
+// per address (`limit_conn` in nginx/templates/default.conf.template): more would measure that.
+if (CONNECTIONS > 100) throw new Error("BENCH_CONNECTIONS must be at most 100, nginx's limit_conn per address");
 const PROFILE_DIR = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : undefined;
 /** Chrome 131 on Windows 10, as it sends it: what a real session record holds. */
 const BROWSER_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';

@@ -69,6 +69,8 @@ export async function startNginx(procs: Processes, certDir: string, o: NginxOpti
   // What the official image's /etc/nginx/nginx.conf provides around conf.d, minus everything
   // that would touch /var or /run. As root the master keeps root (it reads the key) and the
   // workers drop to nginx's default user, `nobody`, which owns the temp dirs nginx creates.
+  // worker_connections as compose sets it (scripts/compose/nginx-start.sh; why: the template's
+  // header), with the files for them.
   const temp = (kind: string): string => `${kind}_temp_path ${path.join(nginxDir, 'tmp', kind)};`;
   await writeFile(
     path.join(nginxDir, 'nginx.conf'),
@@ -77,7 +79,8 @@ export async function startNginx(procs: Processes, certDir: string, o: NginxOpti
       `pid ${path.join(nginxDir, 'nginx.pid')};`,
       'error_log stderr warn;',
       'worker_processes 1;',
-      'events {}',
+      'worker_rlimit_nofile 8192;',
+      'events { worker_connections 4096; }',
       'http {',
       existsSync('/etc/nginx/mime.types') ? '    include /etc/nginx/mime.types;' : '',
       '    default_type application/octet-stream;',
