@@ -8,18 +8,20 @@ import { PasswordService } from './password.service.js';
 /**
  * Every route that hashes a password: a check of the current one (sign-in, password change,
  * account deletion) or a hash of a new one (registration, reset confirmation). A page route
- * answers its refusal in HTML.
+ * answers its refusal in HTML. A reset confirmation hashes only once its token checks out, so it
+ * is refused only while hashing has no room, and not counted among the requests sure to hash:
+ * a flood of bogus links must not take the room of real sign-ins.
  */
-export const HASHING_ROUTES: readonly { method: 'post' | 'put' | 'delete'; path: string; page?: true }[] = [
+export const HASHING_ROUTES: readonly { method: 'post' | 'put' | 'delete'; path: string; page?: true; tokenFirst?: true }[] = [
   { method: 'post', path: '/api/auth/login' },
   { method: 'post', path: '/api/auth/register' },
-  { method: 'post', path: '/api/auth/password-reset/confirm' },
+  { method: 'post', path: '/api/auth/password-reset/confirm', tokenFirst: true },
   { method: 'put', path: '/api/profile/password' },
   { method: 'delete', path: '/api/profile' },
   { method: 'post', path: '/login', page: true },
   { method: 'post', path: '/register', page: true },
   { method: 'post', path: '/password', page: true },
-  { method: 'post', path: '/reset-password', page: true },
+  { method: 'post', path: '/reset-password', page: true, tokenFirst: true },
 ];
 
 /** How often the refusals are reported: one line per window in which there were any. */
@@ -72,7 +74,8 @@ export function shedHashingWhenBusy(app: NestExpressApplication): void {
   const express = app.getHttpAdapter().getInstance() as Express;
   for (const route of HASHING_ROUTES) {
     express[route.method](route.path, (_req: Request, res: Response, next: NextFunction) => {
-      if (admitted < passwords.capacity && !passwords.busy) {
+      if (route.tokenFirst && !passwords.busy) return next();
+      if (!route.tokenFirst && admitted < passwords.capacity && !passwords.busy) {
         admitted++;
         res.once('close', () => admitted--); // answered, or the client went away
         return next();
