@@ -12,7 +12,9 @@
 #    generated password, the app's Postgres role is not a superuser, the app container holds
 #    only its own secrets (not the Postgres superuser's password) and nginx none.
 # 5. Registers a user and reads its verification and reset mails in MailDev's inbox, on the fresh
-#    deployment; then runs the e2e HTTP specs against https://localhost:8443 (E2E_BASE_URL, E2E_CA_FILE).
+#    deployment; checks that the 21st registration from one address in an hour answers 429; then,
+#    with that budget raised, runs the e2e HTTP specs against https://localhost:8443 (E2E_BASE_URL,
+#    E2E_CA_FILE).
 # 6. Runs the doctor: `npm run doctor -- --url` from here and `node dist/src/doctor.js` in the
 #    app container; any FAIL fails the smoke.
 # 7. Signs a user in, and checks they stay signed in across `docker compose restart app`,
@@ -327,6 +329,22 @@ if wait_mail "Reset" | grep -q "$BASE_URL/reset-password?token="; then
 else
   fail "no reset mail with a $BASE_URL/reset-password link in the inbox within 30 s"
 fi
+
+step "The registration budget of one address"
+# The default deployment lets one client address register 20 accounts an hour
+# (REGISTRATIONS_PER_ADDRESS); this address has registered one above.
+statuses=""
+for _ in $(seq 2 21); do statuses+="$(register) "; done
+expect "registrations 2 to 20 from this address answer 201, the 21st 429" "$(printf '201 %.0s' $(seq 2 20))429 " "$statuses"
+if grep -q '"Too many registrations from this address; try again later"' "$workdir/body"; then
+  pass "the 21st says why, in JSON"
+else
+  fail "the 21st registration's body: $(head -c 300 "$workdir/body")"
+fi
+# The e2e specs below register far more accounts than that from this one address, so the app is
+# redeployed with the budget raised, as a deployment behind a shared address (an office NAT) would.
+REGISTRATIONS_PER_ADDRESS=100000 docker compose up -d app || abort "docker compose up -d app (budget raised) failed"
+if wait_ready 60; then pass "the app is back with REGISTRATIONS_PER_ADDRESS=100000"; else abort "the app did not come back after its budget was raised"; fi
 
 step "E2E HTTP specs against $BASE_URL"
 if [ "${SMOKE_SKIP_E2E:-}" = 1 ]; then

@@ -6,12 +6,13 @@ import { UsersModule } from '../users/users.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { CredentialThrottle } from './credential-throttle.js';
+import { RegistrationBudget } from './registration-budget.js';
 import { PasswordService } from './password.service.js';
 
 @Module({
   imports: [PassportModule, UsersModule, SessionModule, MailModule],
   controllers: [AuthController],
-  providers: [AuthService, PasswordService, CredentialThrottle],
+  providers: [AuthService, PasswordService, CredentialThrottle, RegistrationBudget],
   exports: [AuthService, PasswordService, CredentialThrottle],
 })
 export class AuthModule {}

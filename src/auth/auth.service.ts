@@ -10,6 +10,7 @@ import { UsersService } from '../users/users.service.js';
 import type { RegisterDto } from './dto/register.dto.js';
 import { CredentialThrottle } from './credential-throttle.js';
 import { PasswordService } from './password.service.js';
+import { RegistrationBudget } from './registration-budget.js';
 
 export const INVALID_CREDENTIALS = 'Invalid email or password';
 export const EMAIL_NOT_VERIFIED = 'Email not verified';
@@ -26,6 +27,7 @@ export class AuthService {
     private readonly throttle: CredentialThrottle,
     private readonly mailQueue: MailQueue,
     private readonly mailThrottle: MailThrottle,
+    private readonly registrations: RegistrationBudget,
     config: ConfigService<AppConfig, true>,
   ) {
     this.requireVerifiedEmail = config.get('requireVerifiedEmail', { infer: true });
@@ -33,6 +35,7 @@ export class AuthService {
 
   async register(dto: RegisterDto, req: Request): Promise<User> {
     this.passwords.assertAcceptable(dto.password, 'password');
+    await this.registrations.take(req.ip);
     const user = await this.users.create({
       email: dto.email,
       displayName: dto.displayName,

@@ -1,6 +1,6 @@
 import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { TooManyRequestsException } from '../common/too-many-requests.exception.js';
+import { consumeOr429 } from '../common/rate-limit.js';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
 import { clientKey } from '../common/client-address.js';
 
@@ -96,14 +96,8 @@ class Limits {
 
   /** Counts one attempt against `key`; throws a 429 when that goes over the limit. */
   private async take(limiter: RateLimiterRedis, key: string, message: string, taken: [RateLimiterRedis, string][]): Promise<void> {
-    try {
-      await limiter.consume(key);
-      taken.push([limiter, key]);
-    } catch (rejection) {
-      // The library rejects with a RateLimiterRes when over the limit, with an Error when Redis fails.
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      throw new TooManyRequestsException(message, Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
-    }
+    await consumeOr429(limiter, key, message);
+    taken.push([limiter, key]);
   }
 }
 

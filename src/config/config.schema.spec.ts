@@ -36,6 +36,7 @@ describe('parseConfig', () => {
         trustProxy: false,
         publicOrigin: undefined,
         passwordMinLength: 12,
+        registrationsPerAddress: 20,
         logLevel: 'info',
         mail: {
           smtpUrl: base.SMTP_URL,
@@ -147,6 +148,7 @@ describe('parseConfig', () => {
     [{ TRUST_PROXY: '10.0.0.300' }, 'TRUST_PROXY: must be false, a hop count, or a comma list'],
     [{ PUBLIC_ORIGIN: 'https://example.com/app' }, 'PUBLIC_ORIGIN: must be an origin'],
     [{ PASSWORD_MIN_LENGTH: '4' }, 'PASSWORD_MIN_LENGTH: must be a whole number from 8 to 128'],
+    [{ REGISTRATIONS_PER_ADDRESS: '0' }, 'REGISTRATIONS_PER_ADDRESS: must be a whole number from 1 to 1000000'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of'],
     [{ SMTP_URL: '' }, 'SMTP_URL: is required'],
     [{ SMTP_URL: 'http://mail:1025' }, 'SMTP_URL: must be an smtp:// or smtps:// URL'],

@@ -120,6 +120,7 @@ const envSchema = z.object({
     error: 'must be an origin such as https://example.com (scheme, host, optional port; no path)',
   }),
   PASSWORD_MIN_LENGTH: integer(12, 8, 128),
+  REGISTRATIONS_PER_ADDRESS: integer(20, 1, 1_000_000),
   // Mail (README, "Account recovery"). The URL may carry the SMTP password: never echoed.
   SMTP_URL: required.refine((v) => /^smtps?:\/\/[^/]/.test(v), { error: 'must be an smtp:// or smtps:// URL' }),
   MAIL_FROM: optional.refine((v) => v === undefined || /^[^\r\n]*@[^\r\n]*$/.test(v), {
@@ -167,6 +168,8 @@ export interface AppConfig {
   trustProxy: false | number | string[];
   publicOrigin: string | undefined;
   passwordMinLength: number;
+  /** REGISTRATIONS_PER_ADDRESS: accounts one client address (an IPv6 /64) may register an hour. */
+  registrationsPerAddress: number;
   logLevel: string;
   mail: MailConfig;
   /** REQUIRE_VERIFIED_EMAIL: sign-in of an unverified user is refused after the password check. */
@@ -259,6 +262,7 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): ConfigR
       trustProxy: e.TRUST_PROXY as AppConfig['trustProxy'],
       publicOrigin: e.PUBLIC_ORIGIN,
       passwordMinLength: e.PASSWORD_MIN_LENGTH,
+      registrationsPerAddress: e.REGISTRATIONS_PER_ADDRESS,
       logLevel: e.LOG_LEVEL,
       mail: {
         smtpUrl: e.SMTP_URL,

@@ -35,6 +35,7 @@ const FIXES: Record<string, string> = {
   TRUST_PROXY: "set TRUST_PROXY to your proxy's address as the app sees it (e.g. 10.0.0.2), or the number of proxies in front",
   PUBLIC_ORIGIN: 'set PUBLIC_ORIGIN to the origin browsers use, e.g. https://example.com',
   PASSWORD_MIN_LENGTH: 'set PASSWORD_MIN_LENGTH to a whole number from 8 to 128',
+  REGISTRATIONS_PER_ADDRESS: 'set REGISTRATIONS_PER_ADDRESS to a whole number from 1 (default 20)',
   LOG_LEVEL: 'set LOG_LEVEL=info',
 };
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { clientKey } from '../common/client-address.js';
+import { admit, consumeOr429, retryAfterSeconds } from '../common/rate-limit.js';
 import { TooManyRequestsException } from '../common/too-many-requests.exception.js';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
 
@@ -58,9 +59,9 @@ export class MailThrottle {
   /** Counts one mail request; throws a 429 with Retry-After when the address or the email is over its limit. */
   async take(email: string, ip: string | undefined): Promise<void> {
     const address = clientKey(ip);
-    await this.consume(this.byAddress, address, 'Too many requests from this address; try again later');
+    await consumeOr429(this.byAddress, address, 'Too many requests from this address; try again later');
     try {
-      await this.consume(this.byEmail, email, EMAIL_MESSAGE);
+      await consumeOr429(this.byEmail, email, EMAIL_MESSAGE);
     } catch (error) {
       await this.byAddress.reward(address); // nothing is sent: the address is not charged
       throw error;
@@ -83,7 +84,7 @@ export class MailThrottle {
 
   /** For the worker, just before it sends: counts the mail, or resolves false when the inbox had its mails of the hour. */
   async admitMail(email: string): Promise<boolean> {
-    return this.admit(this.sent, email);
+    return admit(this.sent, email);
   }
 
   /** For the worker, when a send failed: nobody received the mail, so it does not count. */
@@ -93,31 +94,6 @@ export class MailThrottle {
 
   /** Whether a registration from this client may queue its verification mail (it counts it). */
   async admitRegistrationMail(ip: string | undefined): Promise<boolean> {
-    return this.admit(this.registrations, clientKey(ip));
+    return admit(this.registrations, clientKey(ip));
   }
-
-  private async admit(limiter: RateLimiterRedis, key: string): Promise<boolean> {
-    try {
-      await limiter.consume(key);
-      return true;
-    } catch (rejection) {
-      // A RateLimiterRes when over the limit, an Error when Redis fails.
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      return false;
-    }
-  }
-
-  private async consume(limiter: RateLimiterRedis, key: string, message: string): Promise<void> {
-    try {
-      await limiter.consume(key);
-    } catch (rejection) {
-      // A RateLimiterRes when over the limit, an Error when Redis fails (then a 503).
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      throw new TooManyRequestsException(message, retryAfterSeconds(rejection));
-    }
-  }
-}
-
-function retryAfterSeconds(res: RateLimiterRes): number {
-  return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 }

@@ -1,8 +1,8 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { clientKey } from '../common/client-address.js';
 import { PasswordService } from '../auth/password.service.js';
-import { TooManyRequestsException } from '../common/too-many-requests.exception.js';
+import { consumeOr429 } from '../common/rate-limit.js';
 import { MailQueue } from '../mail/mail-queue.js';
 import { MailThrottle } from '../mail/mail-throttle.js';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
@@ -64,14 +64,7 @@ export class PasswordResetService {
    */
   async confirm(token: string, newPassword: string, ip: string | undefined): Promise<User> {
     this.passwords.assertAcceptable(newPassword, 'newPassword');
-    await this.confirmsByAddress.consume(clientKey(ip)).catch((rejection: unknown) => {
-      // A RateLimiterRes when over the budget, an Error when Redis fails (then a 503).
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      throw new TooManyRequestsException(
-        'Too many requests from this address; try again later',
-        Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
-      );
-    });
+    await consumeOr429(this.confirmsByAddress, clientKey(ip), 'Too many requests from this address; try again later');
     const now = new Date();
     // The token before the hash: a bogus confirmation costs a lookup, not a hashing thread.
     if (!(await this.tokens.owner(token, 'password-reset', now))) throw new BadRequestException(INVALID_RESET_LINK);

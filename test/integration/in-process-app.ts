@@ -10,6 +10,7 @@ import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
 import { parseConfig } from '../../src/config/config.schema.js';
 import { PortPicker } from '../stack/machine.js';
+import { TEST_APP_ENV } from '../support/test-env.js';
 import type { Target } from '../support/target.js';
 import type { Services } from './services.js';
 
@@ -36,6 +37,7 @@ export async function startInProcessApp(
     // Nothing listens there: this tier sends no mail (the mail queue just keeps retrying).
     SMTP_URL: 'smtp://127.0.0.1:9',
     LOG_LEVEL: 'silent',
+    ...TEST_APP_ENV,
     ...env,
   });
   if (!result.ok) throw new Error(`invalid test configuration: ${result.problems.join('; ')}`);

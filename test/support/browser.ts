@@ -18,6 +18,7 @@ import {
 } from 'playwright-core';
 import { startStack, type Stack } from '../stack/stack.js';
 import type { NewUser } from './client.js';
+import { TEST_APP_ENV } from './test-env.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -86,7 +87,7 @@ export function browserSuite(env: Record<string, string> = {}): BrowserSuite {
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack({ env: { LOG_LEVEL: 'warn', ...env } }), launchBrowser()]);
+    [stack, browser] = await Promise.all([startStack({ env: { ...TEST_APP_ENV, LOG_LEVEL: 'warn', ...env } }), launchBrowser()]);
   });
   afterEach(async () => {
     await Promise.all(contexts.splice(0).map((context) => context.close()));

@@ -1,6 +1,7 @@
 import { describe } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { startStack, type Stack, type StackOptions } from '../stack/stack.js';
+import { TEST_APP_ENV } from './test-env.js';
 
 /**
  * What an e2e spec talks to. By default a fresh native stack (nginx + app + Postgres + Redis from
@@ -32,7 +33,7 @@ export async function startTarget(env: Record<string, string> = {}, options: Omi
     if (!caFile) throw new Error('E2E_BASE_URL needs E2E_CA_FILE: the certificate to trust, PEM');
     return { baseUrl: EXTERNAL_BASE_URL.replace(/\/$/, ''), ca: readFileSync(caFile, 'utf8') };
   }
-  const stack = await startStack({ ...options, env });
+  const stack = await startStack({ ...options, env: { ...TEST_APP_ENV, ...env } });
   return { baseUrl: stack.baseUrl, ca: stack.caCert, stack };
 }
 
