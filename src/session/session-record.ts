@@ -12,8 +12,8 @@ import type { CookieOptions, SessionData } from 'express-session';
  *   l  last seen, ms after `c`                          t  the signed-in forms' CSRF token
  *   r  1 for remember-me                                k  the credential stamp
  *
- * A field added to SessionData (session.types.ts) must be added here too, or it is not kept:
- * session-record.spec.ts round-trips every field.
+ * A field added to SessionData (session.types.ts) needs its entry in FIELDS below, or the code
+ * does not compile; session-record.spec.ts round-trips every field.
  */
 interface SessionRecord {
   u?: string;
@@ -45,32 +45,46 @@ export function deviceName(userAgent: string): string {
   return (name || userAgent).slice(0, USER_AGENT_MAX);
 }
 
+type StoredFields = Required<Omit<SessionData, 'cookie'>>;
+
+/**
+ * Each SessionData field's keys in the record. The type lists every field (the cookie aside), so
+ * a field added to session.types.ts without an entry here does not compile.
+ */
+const FIELDS: {
+  [F in keyof StoredFields]: { store(value: StoredFields[F]): SessionRecord; load(record: SessionRecord): StoredFields[F] | undefined };
+} = {
+  passport: { store: (v) => ({ u: v.user }), load: (r) => (r.u === undefined ? undefined : { user: r.u }) },
+  clock: {
+    store: (v) => ({ c: v.createdAt, l: v.lastSeenAt - v.createdAt, r: v.rememberMe ? 1 : undefined }),
+    load: (r) => (r.c === undefined ? undefined : { createdAt: r.c, lastSeenAt: r.c + (r.l ?? 0), rememberMe: r.r === 1 }),
+  },
+  credential: { store: (v) => ({ k: v }), load: (r) => r.k },
+  ip: { store: (v) => ({ i: v }), load: (r) => r.i },
+  userAgent: { store: (v) => ({ a: v }), load: (r) => r.a },
+  csrfToken: { store: (v) => ({ t: v }), load: (r) => r.t },
+};
+const FIELD_NAMES = Object.keys(FIELDS) as (keyof StoredFields)[];
+
 /** connect-redis's `serializer` option; the cookie comes back from the configured attributes. */
 export function sessionRecordSerializer(cookie: CookieOptions) {
   return {
     stringify(data: SessionData): string {
-      const record: SessionRecord = {
-        u: data.passport?.user,
-        c: data.clock?.createdAt,
-        l: data.clock ? data.clock.lastSeenAt - data.clock.createdAt : undefined,
-        r: data.clock?.rememberMe ? 1 : undefined,
-        k: data.credential,
-        i: data.ip,
-        a: data.userAgent,
-        t: data.csrfToken,
-      };
+      const record: SessionRecord = {};
+      for (const name of FIELD_NAMES) {
+        const value = data[name];
+        if (value !== undefined) Object.assign(record, (FIELDS[name].store as (v: typeof value) => SessionRecord)(value));
+      }
       return JSON.stringify(record); // undefined values leave no key
     },
 
     parse(text: string): SessionData {
       const record = JSON.parse(text) as SessionRecord;
       const data: SessionData = { cookie: { ...cookie } as SessionData['cookie'] };
-      if (record.u !== undefined) data.passport = { user: record.u };
-      if (record.c !== undefined) data.clock = { createdAt: record.c, lastSeenAt: record.c + (record.l ?? 0), rememberMe: record.r === 1 };
-      if (record.k !== undefined) data.credential = record.k;
-      if (record.i !== undefined) data.ip = record.i;
-      if (record.a !== undefined) data.userAgent = record.a;
-      if (record.t !== undefined) data.csrfToken = record.t;
+      for (const name of FIELD_NAMES) {
+        const value = FIELDS[name].load(record);
+        if (value !== undefined) Object.assign(data, { [name]: value });
+      }
       return data;
     },
   };
