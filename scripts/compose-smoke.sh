@@ -21,8 +21,8 @@
 #    `docker compose restart redis` and even `docker compose kill redis` (sessions live in Redis,
 #    whose append-only file is replayed on start).
 # 8. Checks the app container runs as non-root and that `docker compose down` stops every
-#    container on its stop signal within 5 seconds, then that a second `docker compose up` keeps users and sessions (the generated secrets are
-#    kept in their volume, not generated again).
+#    container on its stop signal within 5 seconds, then that a second `docker compose up` keeps
+#    users and sessions (the generated secrets are kept in their volume, not generated again).
 # 9. Always, even after a failure or Ctrl-C: `docker compose down -v`.
 #
 # Prints one PASS or FAIL line per check and exits non-zero if any check failed.
