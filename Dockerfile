@@ -39,7 +39,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/migrations ./dist/migrations
 # Page templates and the stylesheet are not TypeScript, so tsc leaves them out of dist/; the app
-# finds them at src/views next to package.json (src/pages/views.ts).
+# finds them at src/views next to package.json (src/common/views-dir.ts).
 COPY src/views ./src/views
 USER node
 EXPOSE 3000

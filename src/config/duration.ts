@@ -14,3 +14,17 @@ export function parseDuration(text: string): number | undefined {
   const ms = Number(match[1]) * UNIT_MS[unit];
   return ms > 0 && ms <= MAX_DURATION_MS ? ms : undefined;
 }
+
+/** The units formatDuration names, largest first. */
+const NAMED_UNITS: [unit: string, size: number][] = [
+  ['day', UNIT_MS.d],
+  ['hour', UNIT_MS.h],
+  ['minute', UNIT_MS.m],
+  ['second', UNIT_MS.s],
+];
+
+/** "14 days", "2 minutes", "90 seconds": the largest unit that divides the duration exactly. */
+export function formatDuration(ms: number): string {
+  const [unit, size] = NAMED_UNITS.find(([, size]) => ms % size === 0) ?? NAMED_UNITS[NAMED_UNITS.length - 1];
+  return new Intl.NumberFormat('en', { style: 'unit', unit, unitDisplay: 'long' }).format(Math.round(ms / size));
+}

@@ -5,8 +5,8 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import hbs from 'hbs';
 import nodemailer, { type Transporter } from 'nodemailer';
+import { VIEWS_DIR } from '../common/views-dir.js';
 import type { AppConfig } from '../config/config.schema.js';
-import { VIEWS_DIR } from '../pages/views.js';
 
 /** The mails the app sends; each has `<name>.text.hbs` and `<name>.html.hbs` in src/views/mail. */
 export type MailTemplate = 'password-reset' | 'verify-email';

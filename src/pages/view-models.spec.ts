@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatDuration, maskEmail, noticeText, relativeTime, sessionRows } from './view-models.js';
+import { maskEmail, noticeText, relativeTime, sessionRows } from './view-models.js';
 
 describe('page view models', () => {
   it.each([
@@ -32,16 +32,6 @@ describe('page view models', () => {
     [-400, 'now'],
   ])('relative time of %j ms is %j', (delta, text) => {
     expect(relativeTime(delta)).toBe(text);
-  });
-
-  it.each([
-    [14 * 86_400_000, '14 days'],
-    [12 * 3_600_000, '12 hours'],
-    [120_000, '2 minutes'],
-    [90_000, '90 seconds'],
-    [1_000, '1 second'],
-  ])('duration of %j ms is %j', (ms, text) => {
-    expect(formatDuration(ms)).toBe(text);
   });
 
   it('formats a session list for the sessions page', () => {

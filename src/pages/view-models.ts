@@ -53,12 +53,6 @@ export function relativeTime(deltaMs: number): string {
   return RELATIVE.format(Math.trunc(deltaMs / size), unit);
 }
 
-/** "14 days", "2 minutes", "90 seconds": the largest unit that divides the duration exactly. */
-export function formatDuration(ms: number): string {
-  const [unit, size] = UNITS.find(([, size]) => ms % size === 0) ?? UNITS[UNITS.length - 1];
-  return new Intl.NumberFormat('en', { style: 'unit', unit, unitDisplay: 'long' }).format(Math.round(ms / size));
-}
-
 export interface SessionRow {
   id: string;
   current: boolean;

@@ -1,19 +1,11 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ConfigService } from '@nestjs/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import hbs from 'hbs';
+import { VIEWS_DIR } from '../common/views-dir.js';
 import type { AppConfig } from '../config/config.schema.js';
-import { formatDuration } from './view-models.js';
-
-/**
- * <package root>/src/views: templates, partials and the stylesheet. They are not TypeScript, so
- * tsc does not copy them into dist/; walking up to package.json finds the one copy both from
- * src/pages (jest, ts) and from dist/src/pages (node). A Docker image must hold src/views next to
- * its package.json.
- */
-export const VIEWS_DIR = path.join(packageRoot(), 'src', 'views');
+import { formatDuration } from '../config/duration.js';
 
 /** Handlebars (hbs) as Express's view engine, with layout.hbs around every page. */
 export function configureViews(app: NestExpressApplication, config: ConfigService<AppConfig, true>): void {
@@ -38,14 +30,4 @@ export function configureViews(app: NestExpressApplication, config: ConfigServic
   // Configuration the templates show, in app.locals (merged into every render).
   app.setLocal('passwordHint', `At least ${config.get('passwordMinLength', { infer: true })} characters`);
   app.setLocal('rememberFor', formatDuration(config.get('session', { infer: true }).rememberTimeoutMs));
-}
-
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('src/views: no package.json above this module');
-    dir = parent;
-  }
-  return dir;
 }

@@ -1,10 +1,10 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig, MailConfig } from '../config/config.schema.js';
+import { formatDuration } from '../config/duration.js';
 import { type MailAttempt, MailQueue } from '../mail/mail-queue.js';
 import { MAILS_PER_EMAIL, MailThrottle } from '../mail/mail-throttle.js';
 import { Mailer } from '../mail/mailer.js';
-import { formatDuration } from '../pages/view-models.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import type { TokenPurpose } from './account-token.js';
