@@ -1,7 +1,8 @@
 import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { consumeOr429 } from '../common/rate-limit.js';
-import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
+import type { RedisClient } from '../redis/redis-client.js';
+import { REDIS_CLIENT } from '../redis/redis.module.js';
 import { clientKey } from '../common/client-address.js';
 
 // The brute-force limits of every password check (README, When things go wrong), in one place.

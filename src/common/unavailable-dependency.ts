@@ -28,7 +28,7 @@ export const UNAVAILABLE_MESSAGE: Record<Dependency, string> = {
 /**
  * node-redis reports a connection it cannot use with its own error classes: not connected yet or
  * any more (offline, closed), dropped while a command waited (disconnects, closed unexpectedly,
- * socket timeout), or no answer in time (timeout). See redis.module.ts for the timeouts.
+ * socket timeout), or no answer in time (timeout). See redis-client.ts for the timeouts.
  */
 const REDIS_CONNECTION_ERRORS = [
   ClientClosedError,

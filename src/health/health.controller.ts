@@ -2,7 +2,8 @@ import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/co
 import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../common/public.decorator.js';
 import { Mailer } from '../mail/mailer.js';
-import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
+import type { RedisClient } from '../redis/redis-client.js';
+import { REDIS_CLIENT } from '../redis/redis.module.js';
 
 const CHECK_TIMEOUT_MS = 1_500;
 

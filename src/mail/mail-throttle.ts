@@ -3,7 +3,8 @@ import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { clientKey } from '../common/client-address.js';
 import { admit, consumeOr429, retryAfterSeconds } from '../common/rate-limit.js';
 import { TooManyRequestsException } from '../common/too-many-requests.exception.js';
-import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
+import type { RedisClient } from '../redis/redis-client.js';
+import { REDIS_CLIENT } from '../redis/redis.module.js';
 
 // The mail limits (README, Account recovery), in one place (the password-check limits are in auth/credential-throttle.ts).
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RedisClient } from './redis.module.js';
+import type { RedisClient } from './redis-client.js';
 
 /**
  * A Lua script run by its SHA-1 (EVALSHA), so each call sends a few bytes instead of the script;

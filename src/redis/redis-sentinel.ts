@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createClient } from 'redis';
 import type { RedisNode } from '../config/config.schema.js';
-import { type RedisClient, type RedisTls, tlsSocket } from './redis.module.js';
+import { type RedisClient, type RedisTls, tlsSocket } from './redis-client.js';
 
 /** How often the Sentinels are asked which node is the primary. */
 export const SENTINEL_POLL_MS = 250;

@@ -1,7 +1,7 @@
 import { RedisStore } from 'connect-redis';
 import type { Request } from 'express';
 import type { Session, SessionData } from 'express-session';
-import type { RedisClient } from '../redis/redis.module.js';
+import type { RedisClient } from '../redis/redis-client.js';
 import type { ReplicaAck } from '../redis/replica-ack.js';
 import { RedisScript } from '../redis/redis-script.js';
 import type { sessionRecordSerializer } from './session-record.js';

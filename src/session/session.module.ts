@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/config.schema.js';
-import { REDIS_CLIENT, REDIS_SENTINEL, type RedisClient } from '../redis/redis.module.js';
+import type { RedisClient } from '../redis/redis-client.js';
+import { REDIS_CLIENT, REDIS_SENTINEL } from '../redis/redis.module.js';
 import type { SentinelPrimary } from '../redis/redis-sentinel.js';
 import { ReplicaAck } from '../redis/replica-ack.js';
 import { UsersModule } from '../users/users.module.js';

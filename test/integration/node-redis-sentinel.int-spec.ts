@@ -9,7 +9,7 @@
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createSentinel } from 'redis';
-import { redisClient } from '../../src/redis/redis.module.js';
+import { redisClient } from '../../src/redis/redis-client.js';
 import { SentinelPrimary } from '../../src/redis/redis-sentinel.js';
 import { type RedisSentinel, SENTINEL_MASTER, startStandaloneSentinels } from '../stack/redis-sentinel.js';
 

@@ -13,7 +13,7 @@ import { Logger } from '@nestjs/common';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RedisNode } from '../../src/config/config.schema.js';
-import { redisClient, type RedisTls } from '../../src/redis/redis.module.js';
+import { redisClient, type RedisTls } from '../../src/redis/redis-client.js';
 import { RedisScript } from '../../src/redis/redis-script.js';
 import { SentinelPrimary } from '../../src/redis/redis-sentinel.js';
 import { findBinaries, makeStackDir, PortPicker } from '../stack/machine.js';
