@@ -1,18 +1,18 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { MailModule } from '../mail/mail.module.js';
+import { PasswordsModule } from '../passwords/passwords.module.js';
 import { SessionModule } from '../session/session.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { CredentialThrottle } from './credential-throttle.js';
 import { RegistrationBudget } from './registration-budget.js';
-import { PasswordService } from './password.service.js';
 
 @Module({
-  imports: [PassportModule, UsersModule, SessionModule, MailModule],
+  imports: [PassportModule, UsersModule, SessionModule, MailModule, PasswordsModule],
   controllers: [AuthController],
-  providers: [AuthService, PasswordService, CredentialThrottle, RegistrationBudget],
-  exports: [AuthService, PasswordService, CredentialThrottle],
+  providers: [AuthService, CredentialThrottle, RegistrationBudget],
+  exports: [AuthService, CredentialThrottle],
 })
 export class AuthModule {}

@@ -4,12 +4,12 @@ import type { Request, Response } from 'express';
 import type { AppConfig } from '../config/config.schema.js';
 import { MailQueue } from '../mail/mail-queue.js';
 import { MailThrottle } from '../mail/mail-throttle.js';
+import { PasswordService } from '../passwords/password.service.js';
 import { SessionService } from '../session/session.service.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import type { RegisterDto } from './dto/register.dto.js';
 import { CredentialThrottle } from './credential-throttle.js';
-import { PasswordService } from './password.service.js';
 import { RegistrationBudget } from './registration-budget.js';
 
 export const INVALID_CREDENTIALS = 'Invalid email or password';

@@ -2,8 +2,8 @@ import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { toErrorBody } from '../common/http-exception.filter.js';
-import { HashingBusyException } from './hashing-pool.js';
-import { PasswordService } from './password.service.js';
+import { HashingBusyException } from '../passwords/hashing-pool.js';
+import { PasswordService } from '../passwords/password.service.js';
 
 /**
  * Every route that hashes a password: a check of the current one (sign-in, password change,

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
+import { PasswordsModule } from '../passwords/passwords.module.js';
 import { SessionModule } from '../session/session.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { ProfileController } from './profile.controller.js';
 import { ProfileService } from './profile.service.js';
 
 @Module({
-  imports: [UsersModule, AuthModule, SessionModule],
+  imports: [UsersModule, AuthModule, PasswordsModule, SessionModule],
   controllers: [ProfileController],
   providers: [ProfileService],
   exports: [ProfileService],

@@ -1,7 +1,7 @@
 import { ForbiddenException, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { CredentialThrottle } from '../auth/credential-throttle.js';
-import { PasswordService } from '../auth/password.service.js';
+import { PasswordService } from '../passwords/password.service.js';
 import { signedIn } from '../session/current-session.js';
 import { NotAuthenticatedException } from '../session/session.exceptions.js';
 import { SessionService } from '../session/session.service.js';

@@ -1,10 +1,10 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { clientKey } from '../common/client-address.js';
-import { PasswordService } from '../auth/password.service.js';
 import { consumeOr429 } from '../common/rate-limit.js';
 import { MailQueue } from '../mail/mail-queue.js';
 import { MailThrottle } from '../mail/mail-throttle.js';
+import { PasswordService } from '../passwords/password.service.js';
 import type { RedisClient } from '../redis/redis-client.js';
 import { REDIS_CLIENT } from '../redis/redis.module.js';
 import { SessionService } from '../session/session.service.js';

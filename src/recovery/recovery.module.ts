@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module.js';
 import { MailModule } from '../mail/mail.module.js';
+import { PasswordsModule } from '../passwords/passwords.module.js';
 import { SessionModule } from '../session/session.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AccountTokensService } from './account-tokens.service.js';
@@ -11,7 +11,7 @@ import { RecoveryController } from './recovery.controller.js';
 
 /** Account recovery: password reset and email verification by mailed, single-use links. */
 @Module({
-  imports: [AuthModule, MailModule, SessionModule, UsersModule],
+  imports: [MailModule, PasswordsModule, SessionModule, UsersModule],
   controllers: [RecoveryController],
   providers: [AccountTokensService, PasswordResetService, EmailVerificationService, RecoveryMail],
   exports: [PasswordResetService, EmailVerificationService],
