@@ -1,9 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import type { Response } from 'express';
-import type { AppConfig } from '../config/config.schema.js';
-import { clearingCookieOptions } from '../session/session-cookie.js';
-import { SessionExpiredException } from '../session/session.exceptions.js';
 import { retryAfterOf } from './too-many-requests.exception.js';
 import { UNAVAILABLE_MESSAGE, unavailableDependency } from './unavailable-dependency.js';
 
@@ -69,11 +65,6 @@ export function toErrorBody(exception: unknown): ErrorBody {
 @Injectable()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Exceptions');
-  private readonly cookie: AppConfig['session']['cookie'];
-
-  constructor(config: ConfigService<AppConfig, true>) {
-    this.cookie = config.get('session', { infer: true }).cookie;
-  }
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
@@ -86,8 +77,6 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (res.headersSent) return;
     const retryAfter = retryAfterOf(exception);
     if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
-    // The browser drops the dead cookie, so the next request is plainly signed out.
-    if (exception instanceof SessionExpiredException) res.clearCookie(this.cookie.name, clearingCookieOptions(this.cookie));
     res.status(body.statusCode).json(body);
   }
 }

@@ -3,7 +3,6 @@ import type { Response } from 'express';
 import { toErrorBody } from '../common/http-exception.filter.js';
 import { retryAfterOf } from '../common/too-many-requests.exception.js';
 import { SessionExpiredException } from '../session/session.exceptions.js';
-import { SessionService } from '../session/session.service.js';
 import { FormRejection } from './form-errors.js';
 
 /**
@@ -14,8 +13,6 @@ import { FormRejection } from './form-errors.js';
 @Catch()
 export class PageExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('PageExceptions');
-
-  constructor(private readonly sessions: SessionService) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
@@ -29,10 +26,8 @@ export class PageExceptionFilter implements ExceptionFilter {
     }
     const { statusCode, error, message } = toErrorBody(exception);
     if (statusCode === 401) {
-      const expired = exception instanceof SessionExpiredException;
-      // Same clearing cookie as the API's "Session expired": the browser drops the dead one.
-      if (expired) this.sessions.clearCookie(res);
-      res.redirect(303, expired ? '/login?notice=expired' : '/login');
+      // SessionGuard has cleared a dead cookie already.
+      res.redirect(303, exception instanceof SessionExpiredException ? '/login?notice=expired' : '/login');
       return;
     }
     if (statusCode >= 500 && !(exception instanceof HttpException)) {
