@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
-import { cookieNameProblems, defaultCookieName, type SessionCookieConfig } from '../session/session-cookie.js';
 import { resolveSecretFiles } from './secret-files.js';
+import { cookieNameProblems, defaultCookieName, type SessionCookieConfig } from './session-cookie-name.js';
 
 /**
  * The whole environment contract (README, Configuration) in one place. Every message names the variable and
@@ -143,7 +143,7 @@ function isOrigin(value: string): boolean {
   }
 }
 
-export type { SameSite, SessionCookieConfig } from '../session/session-cookie.js';
+export type { SameSite, SessionCookieConfig } from './session-cookie-name.js';
 
 export interface RedisNode {
   host: string;

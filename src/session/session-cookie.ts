@@ -2,47 +2,14 @@ import { parseCookie } from 'cookie';
 import signature from 'cookie-signature';
 import type { CookieOptions } from 'express';
 import type { CookieOptions as SessionCookieOptions } from 'express-session';
+import type { SessionCookieConfig } from '../config/session-cookie-name.js';
 import { expiresAt, type SessionClock, type SessionTimeouts } from './session-timeouts.js';
 
 /**
- * Every rule about the session cookie, in one place: its name, its attributes, its lifetime, how
- * it is cleared and how its signed value reads. The config check, the session middleware and the
- * tests' helpers all use these.
+ * Every rule about the session cookie but its name, in one place: its attributes, its lifetime,
+ * how it is cleared and how its signed value reads. The session middleware and the tests' helpers
+ * use these; the name and prefix rules are the configuration check's (config/session-cookie-name.ts).
  */
-
-export type SameSite = 'lax' | 'strict' | 'none';
-
-export interface SessionCookieConfig {
-  name: string;
-  secure: boolean;
-  domain: string | undefined;
-  path: string;
-  sameSite: SameSite;
-}
-
-/**
- * Cookie name prefixes make the browser enforce our own rules: `__Host-` pins the cookie to this
- * exact host over HTTPS with Path=/ (no subdomain can overwrite it); `__Secure-` only requires
- * HTTPS. The default picks the strictest prefix the other settings allow.
- */
-export function defaultCookieName(secure: boolean, domain: string | undefined): string {
-  if (!secure) return 'sid';
-  return domain ? '__Secure-sid' : '__Host-sid';
-}
-
-/** What a browser would refuse about this cookie: one line per broken prefix rule, naming the variable. */
-export function cookieNameProblems(cookie: SessionCookieConfig): string[] {
-  const problems: string[] = [];
-  const problem = (message: string) => problems.push(`SESSION_COOKIE_NAME: ${message}`);
-  if (cookie.name.startsWith('__Host-')) {
-    if (!cookie.secure) problem('a __Host- cookie requires SESSION_COOKIE_SECURE=true');
-    if (cookie.domain) problem('a __Host- cookie must not have SESSION_COOKIE_DOMAIN');
-    if (cookie.path !== '/') problem('a __Host- cookie requires SESSION_COOKIE_PATH=/');
-  } else if (cookie.name.startsWith('__Secure-') && !cookie.secure) {
-    problem('a __Secure- cookie requires SESSION_COOKIE_SECURE=true');
-  }
-  return problems;
-}
 
 /** The attributes express-session writes. HttpOnly always: no script ever needs the session id. */
 export function sessionCookieOptions(cookie: SessionCookieConfig): SessionCookieOptions {
