@@ -9,9 +9,9 @@ import { RedisStore } from 'connect-redis';
 import express from 'express';
 import session from 'express-session';
 import { createClient, type RedisClientType } from 'redis';
-import { signedInClient } from '../test/support/client.js';
-import { request } from '../test/support/http.js';
-import { startStack } from '../test/stack/stack.js';
+import { signedInClient } from '../tools/client/client.js';
+import { request } from '../tools/client/http.js';
+import { startStack } from '../tools/stack/stack.js';
 
 const REQUESTS = 200;
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the system programs the stack harness (test/stack/stack.ts) starts: PostgreSQL,
+# Installs the system programs the stack harness (tools/stack/stack.ts) starts: PostgreSQL,
 # Redis, nginx and openssl; plus Chromium for the browser tests with --browser, and wrk and
 # taskset (util-linux) for `npm run bench` with --bench (and linux-perf with --perf).
 # Idempotent and quiet when everything is there. Missing packages are installed with apt-get

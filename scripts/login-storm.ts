@@ -4,7 +4,7 @@
  *   npm run bench:login-storm                  # 8 s storm, 50 concurrent wrong-password logins
  *   STORM_SECONDS=15 STORM_CLIENTS=80 npm run bench:login-storm
  *
- * On a fresh native stack (test/stack, one app instance): a signed-in client reads
+ * On a fresh native stack (tools/stack, one app instance): a signed-in client reads
  * GET /api/session through nginx, one request at a time over one keep-alive connection, first on
  * an idle app and then while STORM_CLIENTS clients fire wrong-password logins as fast as they get
  * answers. The storm runs in a child process of its own, so that the measuring client's event
@@ -25,8 +25,8 @@ import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { signedInClient } from '../test/support/client.js';
-import { startStack } from '../test/stack/stack.js';
+import { signedInClient } from '../tools/client/client.js';
+import { startStack } from '../tools/stack/stack.js';
 
 function intFromEnv(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { browserSuite, notice, register, screenshot, signIn, signOut, submit, visit } from '../support/browser.js';
-import { newUser } from '../support/client.js';
+import { newUser } from '../../tools/client/client.js';
 import { linkIn, RESET_SUBJECT, VERIFY_SUBJECT, waitForMails } from '../support/mail.js';
 
 const suite = browserSuite();

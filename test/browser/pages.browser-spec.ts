@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deviceName } from '../../src/session/session-record.js';
 import { browserSuite, notice, OTHER_USER_AGENT, register, screenshot, signIn, signOut, submit, visit } from '../support/browser.js';
-import { newUser } from '../support/client.js';
+import { newUser } from '../../tools/client/client.js';
 
 const suite = browserSuite();
 

@@ -20,7 +20,7 @@ import {
   submit,
   visit,
 } from '../support/browser.js';
-import { newUser } from '../support/client.js';
+import { newUser } from '../../tools/client/client.js';
 
 /**
  * Idle 5 s: long enough that no step of a test idles out by accident (steps take well under a

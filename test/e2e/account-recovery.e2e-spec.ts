@@ -4,10 +4,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MAIL_REQUESTS_PER_ADDRESS, MAIL_WINDOW_SECONDS, MAILS_PER_EMAIL } from '../../src/mail/mail-throttle.js';
 import { MAIL_CHECK_MAX_AGE_MS } from '../../src/mail/mailer.js';
-import { Client, newUser, type NewUser } from '../support/client.js';
-import { request, type Response } from '../support/http.js';
+import { Client, newUser, type NewUser } from '../../tools/client/client.js';
+import { request, type Response } from '../../tools/client/http.js';
 import { inbox, linkIn, RESET_SUBJECT, tokenOf, VERIFY_SUBJECT, waitForMails } from '../support/mail.js';
-import { pacer } from '../support/pace.js';
+import { pacer } from '../../tools/client/pace.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Client, INVALID_REGISTRATIONS, newUser, signedInClient } from '../support/client.js';
-import { request } from '../support/http.js';
-import { connectRedis, sessionIdOf, type TestRedis } from '../support/redis.js';
+import { Client, INVALID_REGISTRATIONS, newUser, signedInClient } from '../../tools/client/client.js';
+import { request } from '../../tools/client/http.js';
+import { connectRedis, sessionIdOf, type TestRedis } from '../../tools/client/redis.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 const COOKIE = '__Host-sid';

@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import type { Stack } from '../stack/stack.js';
-import { Client, signedInClient } from '../support/client.js';
-import { request } from '../support/http.js';
+import type { Stack } from '../../tools/stack/stack.js';
+import { Client, signedInClient } from '../../tools/client/client.js';
+import { request } from '../../tools/client/http.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /**

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
-import { PortPicker } from '../stack/machine.js';
-import { request } from '../support/http.js';
+import { PortPicker } from '../../tools/stack/machine.js';
+import { request } from '../../tools/client/http.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /**

@@ -3,10 +3,10 @@ import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { Client, signedInClient } from '../support/client.js';
-import { request, type Response } from '../support/http.js';
-import { isRateLimited, paceRateLimited } from '../support/pace.js';
-import { connectRedis, type TestRedis } from '../support/redis.js';
+import { Client, signedInClient } from '../../tools/client/client.js';
+import { request, type Response } from '../../tools/client/http.js';
+import { isRateLimited, paceRateLimited } from '../../tools/client/pace.js';
+import { connectRedis, type TestRedis } from '../../tools/client/redis.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 import { signedCookieValue } from '../../src/session/session-cookie.js';
 

@@ -2,9 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { performance } from 'node:perf_hooks';
 import { ADDRESS_FAILURE_LIMIT, EMAIL_FAILURE_LIMIT, FAILURE_WINDOW_SECONDS } from '../../src/auth/credential-throttle.js';
 import { RESET_CONFIRMS_PER_ADDRESS } from '../../src/recovery/password-reset.service.js';
-import { Client, newUser, signedInClient } from '../support/client.js';
-import { request, type Response } from '../support/http.js';
-import { paceRateLimited } from '../support/pace.js';
+import { Client, newUser, signedInClient } from '../../tools/client/client.js';
+import { request, type Response } from '../../tools/client/http.js';
+import { paceRateLimited } from '../../tools/client/pace.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /**

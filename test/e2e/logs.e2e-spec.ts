@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { Client, newUser } from '../support/client.js';
-import type { Response } from '../support/http.js';
-import { sessionIdOf } from '../support/redis.js';
+import { Client, newUser } from '../../tools/client/client.js';
+import type { Response } from '../../tools/client/http.js';
+import { sessionIdOf } from '../../tools/client/redis.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 const COOKIE = '__Host-sid';

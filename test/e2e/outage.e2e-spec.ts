@@ -5,8 +5,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { Client, newUser, signedInClient } from '../support/client.js';
-import { request, type Response } from '../support/http.js';
+import { Client, newUser, signedInClient } from '../../tools/client/client.js';
+import { request, type Response } from '../../tools/client/http.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /** No request may take longer than this while a service is down (README, When things go wrong). */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { Client, signedInClient } from '../support/client.js';
-import { connectRedis, sessionIdOf, type TestRedis } from '../support/redis.js';
+import { Client, signedInClient } from '../../tools/client/client.js';
+import { connectRedis, sessionIdOf, type TestRedis } from '../../tools/client/redis.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 const COOKIE = '__Host-sid';

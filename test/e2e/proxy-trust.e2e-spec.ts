@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { Client, newUser } from '../support/client.js';
-import { request } from '../support/http.js';
+import { Client, newUser } from '../../tools/client/client.js';
+import { request } from '../../tools/client/http.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /**

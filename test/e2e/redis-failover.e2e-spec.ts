@@ -6,10 +6,10 @@
  * sessions (and revocations) made before the failover survive it.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { Client, newUser, type NewUser } from '../support/client.js';
-import { request } from '../support/http.js';
+import { Client, newUser, type NewUser } from '../../tools/client/client.js';
+import { request } from '../../tools/client/http.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
-import { connectRedis } from '../support/redis.js';
+import { connectRedis } from '../../tools/client/redis.js';
 
 /** No request may take longer than this during the switch (a 503 is fine). */
 const HANG_LIMIT_MS = 2_000;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Client } from '../support/client.js';
-import { request, type Response } from '../support/http.js';
+import { Client } from '../../tools/client/client.js';
+import { request, type Response } from '../../tools/client/http.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 let target: Target;

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EMAIL_FAILURE_LIMIT, FAILURE_WINDOW_SECONDS } from '../../src/auth/credential-throttle.js';
-import { Client, signedInClient } from '../support/client.js';
-import { request, type Response } from '../support/http.js';
-import { paceRateLimited } from '../support/pace.js';
-import { connectRedis, sessionIdOf, type TestRedis } from '../support/redis.js';
+import { Client, signedInClient } from '../../tools/client/client.js';
+import { request, type Response } from '../../tools/client/http.js';
+import { paceRateLimited } from '../../tools/client/pace.js';
+import { connectRedis, sessionIdOf, type TestRedis } from '../../tools/client/redis.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /**

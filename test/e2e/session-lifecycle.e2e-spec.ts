@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { Client, signedInClient } from '../support/client.js';
-import { request } from '../support/http.js';
-import { connectRedis, sessionIdOf, type TestRedis } from '../support/redis.js';
+import { Client, signedInClient } from '../../tools/client/client.js';
+import { request } from '../../tools/client/http.js';
+import { connectRedis, sessionIdOf, type TestRedis } from '../../tools/client/redis.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 const COOKIE = '__Host-sid';

@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { Client, signedInClient } from '../support/client.js';
+import { Client, signedInClient } from '../../tools/client/client.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 const EXIT_DEADLINE_MS = 5_000;

@@ -1,9 +1,9 @@
 /**
- * The CI-sized soak (scripts/soak.ts; `npm run soak` runs it for 60 s): 15 s of mixed traffic
+ * The CI-sized soak (tools/soak.ts; `npm run soak` runs it for 60 s): 15 s of mixed traffic
  * through nginx, then every logged-out session is looked up in Redis.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { soak } from '../../scripts/soak.js';
+import { soak } from '../../tools/soak.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 let target: Target;

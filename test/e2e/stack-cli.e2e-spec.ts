@@ -7,8 +7,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { createInterface } from 'node:readline';
 import { expect, it } from '@jest/globals';
-import { Client, newUser } from '../support/client.js';
-import { PortPicker } from '../stack/machine.js';
+import { Client, newUser } from '../../tools/client/client.js';
+import { PortPicker } from '../../tools/stack/machine.js';
 import { describeNative } from '../support/target.js';
 
 function isListening(port: number): Promise<boolean> {

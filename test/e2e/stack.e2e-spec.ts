@@ -8,8 +8,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import { startStack, type Stack } from '../stack/stack.js';
-import { request } from '../support/http.js';
+import { startStack, type Stack } from '../../tools/stack/stack.js';
+import { request } from '../../tools/client/http.js';
 
 const NGINX_REQUEST_ID = /^[0-9a-f]{32}$/;
 

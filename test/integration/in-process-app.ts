@@ -9,7 +9,7 @@ import { Test } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
 import { parseConfig } from '../../src/config/config.schema.js';
-import { PortPicker } from '../stack/machine.js';
+import { PortPicker } from '../../tools/stack/machine.js';
 import { TEST_APP_ENV } from '../support/test-env.js';
 import type { Target } from '../support/target.js';
 import type { Services } from './services.js';

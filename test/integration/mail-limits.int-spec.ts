@@ -5,7 +5,7 @@ import {
   MAILS_PER_EMAIL,
   REGISTRATION_MAILS_PER_ADDRESS,
 } from '../../src/mail/mail-throttle.js';
-import { Client, newUser, type NewUser } from '../support/client.js';
+import { Client, newUser, type NewUser } from '../../tools/client/client.js';
 import { startInProcessApp, type InProcessApp } from './in-process-app.js';
 import { captureMail, type CapturedMail } from './mail-outbox.js';
 import { type Services, startServices } from './services.js';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createSentinel } from 'redis';
 import { redisClient } from '../../src/redis/redis-client.js';
 import { SentinelPrimary } from '../../src/redis/redis-sentinel.js';
-import { type RedisSentinel, SENTINEL_MASTER, startStandaloneSentinels } from '../stack/redis-sentinel.js';
+import { type RedisSentinel, SENTINEL_MASTER, startStandaloneSentinels } from '../../tools/stack/redis-sentinel.js';
 
 /** The longest a request may wait on Redis during a failover (the failover e2e spec's bound). */
 const HANG_LIMIT_MS = 1_000;

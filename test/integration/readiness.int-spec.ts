@@ -8,10 +8,10 @@ import { mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { findRepoRoot, makeStackDir, PortPicker } from '../stack/machine.js';
-import { type Mail, startMail } from '../stack/mail.js';
-import { Processes } from '../stack/proc.js';
-import { Client } from '../support/client.js';
+import { findRepoRoot, makeStackDir, PortPicker } from '../../tools/stack/machine.js';
+import { type Mail, startMail } from '../../tools/stack/mail.js';
+import { Processes } from '../../tools/stack/proc.js';
+import { Client } from '../../tools/client/client.js';
 import { type InProcessApp, startInProcessApp } from './in-process-app.js';
 import { type Services, startServices } from './services.js';
 

@@ -16,9 +16,9 @@ import type { RedisNode } from '../../src/config/config.schema.js';
 import { redisClient, type RedisTls } from '../../src/redis/redis-client.js';
 import { RedisScript } from '../../src/redis/redis-script.js';
 import { SentinelPrimary } from '../../src/redis/redis-sentinel.js';
-import { findBinaries, makeStackDir, PortPicker } from '../stack/machine.js';
-import { Processes, waitReady } from '../stack/proc.js';
-import { type RedisSentinel, redisCommand, SENTINEL_MASTER, startStandaloneSentinels } from '../stack/redis-sentinel.js';
+import { findBinaries, makeStackDir, PortPicker } from '../../tools/stack/machine.js';
+import { Processes, waitReady } from '../../tools/stack/proc.js';
+import { type RedisSentinel, redisCommand, SENTINEL_MASTER, startStandaloneSentinels } from '../../tools/stack/redis-sentinel.js';
 
 const ECHO_SOURCE = `redis.call('SET', KEYS[1], ARGV[1]) return redis.call('GET', KEYS[1])`;
 const ECHO_SCRIPT = new RedisScript(ECHO_SOURCE);

@@ -11,10 +11,10 @@ import pg from 'pg';
 import { createClient } from 'redis';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source.js';
-import { findBinaries, makeStackDir, PortPicker } from '../stack/machine.js';
-import { startPostgres } from '../stack/postgres.js';
-import { Processes, settleAll } from '../stack/proc.js';
-import { startRedis } from '../stack/redis.js';
+import { findBinaries, makeStackDir, PortPicker } from '../../tools/stack/machine.js';
+import { startPostgres } from '../../tools/stack/postgres.js';
+import { Processes, settleAll } from '../../tools/stack/proc.js';
+import { startRedis } from '../../tools/stack/redis.js';
 
 export interface Services {
   databaseUrl: string;

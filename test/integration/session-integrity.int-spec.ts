@@ -8,8 +8,8 @@ import { INVALID_RESET_LINK, RESET_CONFIRMS_PER_ADDRESS } from '../../src/recove
 import { sessionIdOfCookieValue } from '../../src/session/session-cookie.js';
 import { SessionStore } from '../../src/session/session-store.js';
 import { SESSION_STORE } from '../../src/session/session.tokens.js';
-import { Client, newUser, signedInClient } from '../support/client.js';
-import { connectRedis, type TestRedis } from '../support/redis.js';
+import { Client, newUser, signedInClient } from '../../tools/client/client.js';
+import { connectRedis, type TestRedis } from '../../tools/client/redis.js';
 import { startInProcessApp, type InProcessApp } from './in-process-app.js';
 import { type Services, startServices } from './services.js';
 

@@ -16,8 +16,8 @@ import {
   type Page,
   type Response,
 } from 'playwright-core';
-import { startStack, type Stack } from '../stack/stack.js';
-import type { NewUser } from './client.js';
+import { startStack, type Stack } from '../../tools/stack/stack.js';
+import type { NewUser } from '../../tools/client/client.js';
 import { TEST_APP_ENV } from './test-env.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

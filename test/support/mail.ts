@@ -1,7 +1,7 @@
 /**
  * The stack's inbox: MailDev's REST API (`GET /email`), polled with a deadline, never slept on.
  */
-import { request } from './http.js';
+import { request } from '../../tools/client/http.js';
 
 export interface Mail {
   id: string;

@@ -1,22 +1,10 @@
 import { describe } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { startStack, type Stack, type StackOptions } from '../stack/stack.js';
+import type { Target } from '../../tools/client/client.js';
+import { startStack, type StackOptions } from '../../tools/stack/stack.js';
 import { TEST_APP_ENV } from './test-env.js';
 
-/**
- * What an e2e spec talks to. By default a fresh native stack (nginx + app + Postgres + Redis from
- * this machine's binaries). With E2E_BASE_URL (and E2E_CA_FILE, the certificate to pin) the same
- * specs run against an existing deployment, e.g. `docker compose up` in the smoke test.
- */
-export interface Target {
-  baseUrl: string;
-  /** PEM of the CA to trust (the stack's self-signed certificate). */
-  ca: string;
-  /** The native stack, when the spec started one; undefined against an external deployment. */
-  stack?: Stack;
-  /** False for the app alone (the in-process tier): no nginx, so no rate limit to pace for. */
-  nginx?: boolean;
-}
+export type { Target } from '../../tools/client/client.js';
 
 export const EXTERNAL_BASE_URL = process.env.E2E_BASE_URL;
 

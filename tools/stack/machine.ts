@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export function findRepoRoot(): string {
-  // This file runs as test/stack/*.ts (jest) or dist/test/stack/*.js (CLI): walk up.
+  // This file runs as tools/stack/*.ts (jest) or dist/tools/stack/*.js (CLI): walk up.
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, 'nginx/templates/default.conf.template'))) {
     const parent = path.dirname(dir);
