@@ -4,7 +4,8 @@ import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { clientKey } from '../common/client-address.js';
 import { consumeOr429 } from '../common/rate-limit.js';
 import type { AppConfig } from '../config/config.schema.js';
-import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
+import type { RedisClient } from '../redis/redis-client.js';
+import { REDIS_CLIENT } from '../redis/redis.module.js';
 
 export const REGISTRATION_WINDOW_SECONDS = 60 * 60;
 export const TOO_MANY_REGISTRATIONS = 'Too many registrations from this address; try again later';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TOO_MANY_REGISTRATIONS } from '../../src/auth/registration-budget.js';
-import { Client, newUser } from '../support/client.js';
+import { Client, newUser } from '../../tools/client/client.js';
 import { startInProcessApp, type InProcessApp } from './in-process-app.js';
 import { type Services, startServices } from './services.js';
 
