@@ -5,7 +5,7 @@ import type { AppConfig } from '../config/config.schema.js';
 import { MailQueue } from '../mail/mail-queue.js';
 import { MailThrottle } from '../mail/mail-throttle.js';
 import { PasswordService } from '../passwords/password.service.js';
-import { SessionService } from '../session/session.service.js';
+import { SessionLifecycle } from '../session/session-lifecycle.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import type { RegisterDto } from './dto/register.dto.js';
@@ -23,7 +23,7 @@ export class AuthService {
   constructor(
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
-    private readonly sessions: SessionService,
+    private readonly session: SessionLifecycle,
     private readonly throttle: CredentialThrottle,
     private readonly mailQueue: MailQueue,
     private readonly mailThrottle: MailThrottle,
@@ -42,7 +42,7 @@ export class AuthService {
       passwordHash: await this.passwords.hash(dto.password),
     });
     try {
-      await this.sessions.start(req, user, false);
+      await this.session.start(req, user, false);
     } catch (error) {
       // The client is told registration failed (503 while Redis is down), so it must be able to
       // try again: no account may be left behind to answer its retry with 409. Should Postgres
@@ -81,7 +81,7 @@ export class AuthService {
   async signIn(req: Request, email: string, password: string, rememberMe: boolean): Promise<User> {
     this.passwords.assertCapacity();
     const user = await this.throttle.login(email, req.ip, () => this.verifyCredentials(email, password));
-    return this.login(req, user, rememberMe);
+    return this.startSessionFor(req, user, rememberMe);
   }
 
   /**
@@ -98,13 +98,16 @@ export class AuthService {
     return user;
   }
 
-  /** Starts a session for a user whose credential was just proven (a sign-in, a password reset). */
-  async login(req: Request, user: User, rememberMe: boolean): Promise<User> {
-    await this.sessions.start(req, user, rememberMe);
+  /**
+   * Starts a session for `user`, checking nothing: only for a user whose credentials this request
+   * has just proven (signIn).
+   */
+  async startSessionFor(req: Request, user: User, rememberMe: boolean): Promise<User> {
+    await this.session.start(req, user, rememberMe);
     return this.users.recordLogin(user);
   }
 
   logout(req: Request, res: Response): Promise<void> {
-    return this.sessions.end(req, res);
+    return this.session.end(req, res);
   }
 }

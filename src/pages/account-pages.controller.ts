@@ -20,7 +20,7 @@ import { UpdateProfileDto } from '../profile/dto/update-profile.dto.js';
 import { ProfileService } from '../profile/profile.service.js';
 import { EmailVerificationService } from '../recovery/email-verification.service.js';
 import { CurrentSession, type SignedIn } from '../session/current-session.js';
-import { SessionService } from '../session/session.service.js';
+import { UserSessions } from '../session/user-sessions.js';
 import { CsrfGuard } from './csrf.guard.js';
 import { FormErrorsInterceptor, FormView } from './form-errors.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
@@ -41,7 +41,7 @@ export class AccountPagesController {
   constructor(
     private readonly auth: AuthService,
     private readonly profile: ProfileService,
-    private readonly sessions: SessionService,
+    private readonly sessions: UserSessions,
     private readonly verification: EmailVerificationService,
   ) {}
 

@@ -1,6 +1,6 @@
 import { VERIFICATION_SENT } from '../recovery/email-verification.service.js';
 import { RESET_REQUESTED } from '../recovery/password-reset.service.js';
-import type { SessionListItem } from '../session/session.service.js';
+import type { SessionListItem } from '../session/user-sessions.js';
 
 /**
  * What the templates get: plain objects whose text is already formatted, so the templates hold

@@ -4,7 +4,8 @@ import { CredentialThrottle } from '../auth/credential-throttle.js';
 import { PasswordService } from '../passwords/password.service.js';
 import { signedIn } from '../session/current-session.js';
 import { NotAuthenticatedException } from '../session/session.exceptions.js';
-import { SessionService } from '../session/session.service.js';
+import { SessionLifecycle } from '../session/session-lifecycle.js';
+import { UserSessions } from '../session/user-sessions.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 
@@ -15,7 +16,8 @@ export class ProfileService {
   constructor(
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
-    private readonly sessions: SessionService,
+    private readonly session: SessionLifecycle,
+    private readonly sessions: UserSessions,
     private readonly throttle: CredentialThrottle,
   ) {}
 
@@ -37,7 +39,7 @@ export class ProfileService {
    * gives the current one a new id. The order makes every failure safe:
    *
    * 1. the current password is checked, under the brute-force limits;
-   * 2. the user's sessions are marked "check against Postgres" (SessionService.credentialChanging);
+   * 2. the user's sessions are marked "check against Postgres" (UserSessions.credentialChanging);
    * 3. the new hash is written only if the hash is still the one just verified (a concurrent
    *    change wins or loses as a whole: 403 here if it won);
    * 4. the new stamp is cached, the others are revoked and this session is re-issued.
@@ -52,7 +54,7 @@ export class ProfileService {
     await this.sessions.credentialChanging(user.id);
     const changedAt = await this.users.replacePasswordHash(user.id, user.passwordHash, newHash);
     if (!changedAt) throw new ForbiddenException(WRONG_PASSWORD);
-    await this.sessions.passwordChanged(req, user, changedAt);
+    await this.session.rotate(req, user, changedAt);
   }
 
   /**
@@ -64,7 +66,7 @@ export class ProfileService {
     const user = await this.verifyCurrentPassword(req, password);
     await this.users.remove(user.id);
     await this.sessions.revokeAll(user.id);
-    await this.sessions.end(req, res);
+    await this.session.end(req, res);
   }
 
   /** The signed-in user, once their current password checks out (403 otherwise; 429 when throttled). */

@@ -7,7 +7,7 @@ import { MailThrottle } from '../mail/mail-throttle.js';
 import { PasswordService } from '../passwords/password.service.js';
 import type { RedisClient } from '../redis/redis-client.js';
 import { REDIS_CLIENT } from '../redis/redis.module.js';
-import { SessionService } from '../session/session.service.js';
+import { UserSessions } from '../session/user-sessions.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { AccountTokensService } from './account-tokens.service.js';
@@ -26,7 +26,7 @@ export class PasswordResetService {
   constructor(
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
-    private readonly sessions: SessionService,
+    private readonly sessions: UserSessions,
     private readonly tokens: AccountTokensService,
     private readonly queue: MailQueue,
     private readonly throttle: MailThrottle,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
@@ -7,8 +7,7 @@ import { chain } from '../common/middleware-chain.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { cookieMaxAge, sessionCookieOptions, signedSessionId } from './session-cookie.js';
 import { SessionStore } from './session-store.js';
-import { isExpired, type SessionTimeouts, shouldRenew } from './session-timeouts.js';
-import { SESSION_STORE, SESSION_TIMEOUTS } from './session.tokens.js';
+import { isExpired, shouldRenew } from './session-timeouts.js';
 import type { SessionState } from './session.types.js';
 
 /** Paths that never load a session: a probe must not depend on Redis through the session. */
@@ -22,11 +21,9 @@ const SESSIONLESS_PATHS = new Set(['/healthz', '/readyz']);
  * 2. authenticate(): the timeout rules (session-timeouts.ts) end a session that has timed out,
  *    renew one whose idle window is a tenth used up, and set `req.sessionState`: none, expired
  *    (a signed cookie whose session is gone) or signed in.
- * 3. `req.user` is `{ id }` of a signed-in session: what passport's session strategy would put
- *    there through SessionSerializer, without a strategy lookup and a deserializer call per
- *    request. passport.initialize() runs only where a request signs in (session.service.ts).
  *
- * The global SessionGuard then lets a route run, or answers 401 from `req.sessionState`.
+ * The global SessionGuard then lets a route run, or answers 401 from `req.sessionState`, and a
+ * handler asks who is signed in with `@CurrentSession()` (current-session.ts), the one way to.
  */
 @Injectable()
 export class SessionAuthenticator {
@@ -36,8 +33,7 @@ export class SessionAuthenticator {
 
   constructor(
     config: ConfigService<AppConfig, true>,
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
-    @Inject(SESSION_TIMEOUTS) private readonly timeouts: SessionTimeouts,
+    private readonly store: SessionStore,
   ) {
     const settings = config.get('session', { infer: true });
     this.cookie = settings.cookie;
@@ -79,10 +75,7 @@ export class SessionAuthenticator {
         });
       },
       (req, _res, next) => {
-        this.authenticate(req).then((state) => {
-          if (state.kind === 'signed-in') req.user = { id: state.userId };
-          next();
-        }, next);
+        this.authenticate(req).then(() => next(), next);
       },
     );
     return (req: Request, res: Response, next: NextFunction) => (SESSIONLESS_PATHS.has(req.path) ? next() : steps(req, res, next));
@@ -106,15 +99,15 @@ export class SessionAuthenticator {
     const userId = signedIn?.user;
     if (!userId) return { kind: 'none' };
     // A signed-in session without its clock cannot be timed out: fail closed, as if it had.
-    if (!clock || isExpired(clock, this.timeouts, now)) {
+    if (!clock || isExpired(clock, this.store.timeouts, now)) {
       await this.store.destroySessions(userId, [req.sessionID]);
       // A fresh, empty (unsaved) session for the rest of the request.
       await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
       return { kind: 'expired' };
     }
     // Modifies the session, so express-session writes it back (SET ... XX) as the response ends.
-    if (shouldRenew(clock, this.timeouts, now)) clock.lastSeenAt = now;
-    req.session.cookie.maxAge = cookieMaxAge(clock, this.timeouts, now);
+    if (shouldRenew(clock, this.store.timeouts, now)) clock.lastSeenAt = now;
+    req.session.cookie.maxAge = cookieMaxAge(clock, this.store.timeouts, now);
     return { kind: 'signed-in', userId, sessionId: req.sessionID };
   }
 }

@@ -1,10 +1,18 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { RedisStore } from 'connect-redis';
 import type { Request } from 'express';
 import type { Session, SessionData } from 'express-session';
+import type { AppConfig } from '../config/config.schema.js';
 import type { RedisClient } from '../redis/redis-client.js';
-import type { ReplicaAck } from '../redis/replica-ack.js';
+import { REDIS_CLIENT, REDIS_SENTINEL } from '../redis/redis.module.js';
+import type { SentinelPrimary } from '../redis/redis-sentinel.js';
+import { ReplicaAck } from '../redis/replica-ack.js';
 import { RedisScript } from '../redis/redis-script.js';
-import type { sessionRecordSerializer } from './session-record.js';
+import { UsersService } from '../users/users.service.js';
+import { sessionCookieOptions } from './session-cookie.js';
+import { sessionRecordSerializer } from './session-record.js';
+import { expiresAt, type SessionTimeouts } from './session-timeouts.js';
 import './session.types.js';
 
 /**
@@ -67,24 +75,6 @@ end
 return 1
 `);
 
-export interface SessionStoreOptions {
-  /** The record's format (session-record.ts); what the scripts above decode. */
-  serializer: ReturnType<typeof sessionRecordSerializer>;
-  /** How long the record may live: the time the session has left (session-timeouts.ts). */
-  ttlMs(data: SessionData): number;
-  /** The user's password change time, epoch ms, from Postgres; null when the user is gone. */
-  credentialOf(userId: string): Promise<number | null>;
-  /** How long a cached credential stamp lives: as long as the longest session may. */
-  credentialTtlMs: number;
-  /**
-   * With Sentinels: waits for the replica after a new session, a revocation and a password change,
-   * so that a failover can neither lose a sign-in that was answered nor bring back a revoked
-   * session. Never after a read or the write-back of a loaded session (the authenticated request
-   * stays one round trip).
-   */
-  replicaAck?: ReplicaAck;
-}
-
 /**
  * connect-redis's store with the writes made conditional and the reads bound to the password:
  *
@@ -92,8 +82,25 @@ export interface SessionStoreOptions {
  *   with NX; revoking a session is deleting its key, and nothing in flight can undo that.
  * - A session whose `credential` stamp is not the user's current one (the password changed since
  *   it signed in) is deleted as it is read: it signs nothing in, whatever happened in between.
+ *
+ * It also owns the policy of what it keeps: the record's format (session-record.ts), a record
+ * that lives exactly as long as its session may (session-timeouts.ts), and, behind Sentinels, a
+ * wait for the replica after every write that must survive a failover.
  */
+@Injectable()
 export class SessionStore extends RedisStore {
+  /** SESSION_IDLE_TIMEOUT, SESSION_ABSOLUTE_TIMEOUT, SESSION_REMEMBER_TIMEOUT: the rules' inputs. */
+  readonly timeouts: SessionTimeouts;
+  /** How long a cached credential stamp lives: as long as the longest session may. */
+  private readonly credentialTtlMs: number;
+  /**
+   * With Sentinels: waits for the replica after a new session, a revocation and a password change,
+   * so that a failover can neither lose a sign-in that was answered nor bring back a revoked
+   * session. Never after a read or the write-back of a loaded session (the authenticated request
+   * stays one round trip). A single Redis has no replica to wait for.
+   */
+  private readonly replicaAck: ReplicaAck | undefined;
+
   /**
    * The Session objects that are in Redis: made from a stored record, or written once already.
    * Only a session that was never stored is written with NX; every later write is XX.
@@ -101,10 +108,21 @@ export class SessionStore extends RedisStore {
   private readonly stored = new WeakSet<object>();
 
   constructor(
-    private readonly redis: RedisClient,
-    private readonly options: SessionStoreOptions,
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
+    @Inject(REDIS_SENTINEL) sentinel: SentinelPrimary | null,
+    private readonly users: UsersService,
+    config: ConfigService<AppConfig, true>,
   ) {
-    super({ client: redis, prefix: SESSION_KEY_PREFIX, disableTouch: true, serializer: options.serializer });
+    const settings = config.get('session', { infer: true });
+    super({
+      client: redis,
+      prefix: SESSION_KEY_PREFIX,
+      disableTouch: true,
+      serializer: sessionRecordSerializer(sessionCookieOptions(settings.cookie)),
+    });
+    this.timeouts = { idleMs: settings.idleTimeoutMs, absoluteMs: settings.absoluteTimeoutMs, rememberMs: settings.rememberTimeoutMs };
+    this.credentialTtlMs = Math.max(this.timeouts.absoluteMs, this.timeouts.rememberMs);
+    this.replicaAck = sentinel ? new ReplicaAck(redis, () => sentinel.replicaUp) : undefined;
   }
 
   override createSession(req: Request, data: SessionData): Session & SessionData {
@@ -145,7 +163,7 @@ export class SessionStore extends RedisStore {
     if (!userId) return data;
     let current = reply[1] && reply[1] !== CREDENTIAL_CHANGING ? Number(reply[1]) : null;
     if (current === null) {
-      current = await this.options.credentialOf(userId);
+      current = await this.users.passwordChangedAt(userId);
       // Cache it unless a change is under way ("?" is there: NX fails) or the user is gone.
       if (reply[1] === null && current !== null) await this.cacheCredential(userId, current);
     }
@@ -157,7 +175,8 @@ export class SessionStore extends RedisStore {
   }
 
   private async write(sid: string, session: SessionData, mode: 'NX' | 'XX'): Promise<void> {
-    const ttl = Math.floor(this.options.ttlMs(session));
+    // The record lives exactly as long as the session may; no clock, nothing to keep.
+    const ttl = session.clock ? Math.floor(expiresAt(session.clock, this.timeouts) - Date.now()) : 0;
     if (ttl <= 0) {
       // Nothing left to keep. A session that was never stored: nothing to delete either.
       if (mode === 'XX') await this.destroy(sid);
@@ -171,19 +190,19 @@ export class SessionStore extends RedisStore {
       keys.push(INDEX_KEY_PREFIX + userId);
       if (mode === 'NX' && session.credential !== undefined) {
         keys.push(CREDENTIAL_KEY_PREFIX + userId);
-        args.push(String(session.credential), String(this.options.credentialTtlMs));
+        args.push(String(session.credential), String(this.credentialTtlMs));
       }
     }
     const written = await SET_SCRIPT.run(this.redis, keys, args);
     if (written === 0 && mode === 'NX') throw new Error('session id collision'); // 128 random bits: never
-    if (mode === 'NX') await this.options.replicaAck?.wait();
+    if (mode === 'NX') await this.replicaAck?.wait();
     this.stored.add(session);
   }
 
   override async destroy(sid: string, cb?: (err?: unknown) => void): Promise<void> {
     try {
       await DESTROY_SCRIPT.run(this.redis, [SESSION_KEY_PREFIX + sid], [INDEX_KEY_PREFIX, sid]);
-      await this.options.replicaAck?.wait();
+      await this.replicaAck?.wait();
       cb?.();
     } catch (error) {
       cb?.(error);
@@ -218,7 +237,7 @@ export class SessionStore extends RedisStore {
       .del(sessionIds.map((id) => SESSION_KEY_PREFIX + id))
       .zRem(INDEX_KEY_PREFIX + userId, sessionIds)
       .exec();
-    await this.options.replicaAck?.wait();
+    await this.replicaAck?.wait();
   }
 
   // --- the credential stamp -----------------------------------------------------------------
@@ -230,22 +249,22 @@ export class SessionStore extends RedisStore {
    */
   async credentialChanging(userId: string): Promise<void> {
     await this.redis.set(CREDENTIAL_KEY_PREFIX + userId, CREDENTIAL_CHANGING, {
-      expiration: { type: 'PX', value: this.options.credentialTtlMs },
+      expiration: { type: 'PX', value: this.credentialTtlMs },
     });
-    await this.options.replicaAck?.wait();
+    await this.replicaAck?.wait();
   }
 
   /** After the change is committed: the new stamp, which only sessions signed in since carry. */
   async credentialChanged(userId: string, changedAt: number): Promise<void> {
     await this.redis.set(CREDENTIAL_KEY_PREFIX + userId, String(changedAt), {
-      expiration: { type: 'PX', value: this.options.credentialTtlMs },
+      expiration: { type: 'PX', value: this.credentialTtlMs },
     });
-    await this.options.replicaAck?.wait();
+    await this.replicaAck?.wait();
   }
 
   private async cacheCredential(userId: string, changedAt: number): Promise<void> {
     await this.redis.set(CREDENTIAL_KEY_PREFIX + userId, String(changedAt), {
-      expiration: { type: 'PX', value: this.options.credentialTtlMs },
+      expiration: { type: 'PX', value: this.credentialTtlMs },
       condition: 'NX',
     });
   }

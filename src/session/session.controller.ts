@@ -1,16 +1,20 @@
 import { Controller, Delete, Get, HttpCode, NotFoundException, Param, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { CurrentSession, type SignedIn } from './current-session.js';
-import { type CurrentSessionView, type SessionListItem, SessionService } from './session.service.js';
+import { type CurrentSessionView, SessionLifecycle } from './session-lifecycle.js';
+import { type SessionListItem, UserSessions } from './user-sessions.js';
 
 @Controller('api')
 export class SessionController {
-  constructor(private readonly sessions: SessionService) {}
+  constructor(
+    private readonly lifecycle: SessionLifecycle,
+    private readonly sessions: UserSessions,
+  ) {}
 
   @Get('session')
   current(@Req() req: Request): CurrentSessionView {
     // The guard let the request in, so its session is signed in and has its clock.
-    return this.sessions.describe(req.sessionID, req.session.clock!);
+    return this.lifecycle.describe(req.sessionID, req.session.clock!);
   }
 
   @Get('sessions')

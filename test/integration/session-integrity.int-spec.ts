@@ -7,7 +7,6 @@ import { PasswordService } from '../../src/passwords/password.service.js';
 import { INVALID_RESET_LINK, RESET_CONFIRMS_PER_ADDRESS } from '../../src/recovery/password-reset.service.js';
 import { sessionIdOfCookieValue } from '../../src/session/session-cookie.js';
 import { SessionStore } from '../../src/session/session-store.js';
-import { SESSION_STORE } from '../../src/session/session.tokens.js';
 import { Client, newUser, signedInClient } from '../../tools/client/client.js';
 import { connectRedis, type TestRedis } from '../../tools/client/redis.js';
 import { startInProcessApp, type InProcessApp } from './in-process-app.js';
@@ -161,7 +160,7 @@ describe('sessions are bound to the password', () => {
   it('Redis failing right after the password is written still leaves no old session signed in', async () => {
     const { user, client: changer } = await register();
     const elsewhere = await signIn(user.email, user.password);
-    const store = inProcess.app.get<SessionStore>(SESSION_STORE);
+    const store = inProcess.app.get(SessionStore);
     jest.spyOn(store, 'credentialChanged').mockRejectedValueOnce(new ClientOfflineError());
 
     const change = await changer.put('/api/profile/password', { currentPassword: user.password, newPassword: 'a brand new passphrase' });
