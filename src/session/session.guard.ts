@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { IS_PUBLIC } from '../common/public.decorator.js';
 import { NotAuthenticatedException, SessionExpiredException } from './session.exceptions.js';
-import { SessionService } from './session.service.js';
+import { SessionLifecycle } from './session-lifecycle.js';
 
 /**
  * Global guard: a route needs a signed-in session unless marked @Public(). Tells a client whose
@@ -15,7 +15,7 @@ import { SessionService } from './session.service.js';
 export class SessionGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly sessions: SessionService,
+    private readonly sessions: SessionLifecycle,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
