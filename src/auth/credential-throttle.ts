@@ -119,7 +119,7 @@ export class CredentialThrottle {
     });
   }
 
-  /** `email` normalised as the user store does it (trimmed, lower-cased: LoginDto). */
+  /** `email` normalised as the user store does it (normalizeEmail, applied by LoginDto). */
   login<T>(email: string, ip: string | undefined, verify: () => Promise<T>): Promise<T> {
     return this.logins.attempt(email, ip, verify);
   }

@@ -2,8 +2,7 @@ import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable
 import { ConfigService } from '@nestjs/config';
 import type { Request } from 'express';
 import type { AppConfig } from '../config/config.schema.js';
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+import { isSafeMethod } from './safe-methods.js';
 
 /**
  * Refuses state-changing requests that come from another site (CSRF), for the API and the HTML
@@ -21,7 +20,7 @@ export class SameOriginGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<Request>();
-    if (SAFE_METHODS.has(req.method)) return true;
+    if (isSafeMethod(req.method)) return true;
     const origin = req.get('origin');
     // Without PUBLIC_ORIGIN (development only: it is required in production) the origin the
     // request was addressed to is the expected one.

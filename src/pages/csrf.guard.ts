@@ -3,14 +3,13 @@ import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable
 import { ConfigService } from '@nestjs/config';
 import { parseCookie } from 'cookie';
 import type { CookieOptions, Request, Response } from 'express';
+import { isSafeMethod } from '../common/safe-methods.js';
 import type { AppConfig } from '../config/config.schema.js';
 import '../session/session.types.js';
 
 /** The hidden form field that carries the token (partials/csrf.hbs). */
 export const CSRF_FIELD = '_csrf';
 export const CSRF_REFUSED = 'The form was out of date or not sent from this site; nothing was changed';
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Constant-time comparison: the time taken says nothing about how much of a guess was right. */
 export function tokensMatch(sent: string, expected: string): boolean {
@@ -62,7 +61,7 @@ export class CsrfGuard implements CanActivate {
     const res = context.switchToHttp().getResponse<Response>();
     const expected = req.sessionState?.kind === 'signed-in' ? this.sessionTokens(req) : this.signedOutTokens(req, res);
     res.locals.csrfToken = expected[0]; // also for the error page or the form shown again
-    if (SAFE_METHODS.has(req.method)) return true;
+    if (isSafeMethod(req.method)) return true;
 
     const body = req.body as Record<string, unknown> | undefined;
     const sent = body?.[CSRF_FIELD];

@@ -1,6 +1,7 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, QueryFailedError, Repository } from 'typeorm';
+import { normalizeEmail } from './email.js';
 import { User } from './user.entity.js';
 
 const UNIQUE_VIOLATION = '23505';
@@ -13,9 +14,9 @@ export class UsersService {
     return this.users.findOneBy({ id });
   }
 
-  /** Emails are compared lower-cased: the column holds only lower-case (see the migration). */
+  /** Emails are compared normalised: the column holds only that form (see the migration). */
   findByEmail(email: string): Promise<User | null> {
-    return this.users.findOneBy({ email: email.toLowerCase() });
+    return this.users.findOneBy({ email: normalizeEmail(email) });
   }
 
   /** When the user's password last changed, epoch ms; null when there is no such user. */
@@ -32,7 +33,7 @@ export class UsersService {
       return await this.users.save(
         // passwordChangedAt from here, not the column default: the session stamps it as read
         // back (ms precision), and Postgres' now() has microseconds.
-        this.users.create({ ...input, email: input.email.toLowerCase(), lastLoginAt: new Date(), passwordChangedAt: new Date() }),
+        this.users.create({ ...input, email: normalizeEmail(input.email), lastLoginAt: new Date(), passwordChangedAt: new Date() }),
         { transaction: false },
       );
     } catch (error) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Cookie, CookieJar } from 'tough-cookie';
+import { isSafeMethod } from '../../src/common/safe-methods.js';
 import type { Stack } from '../stack/stack.js';
 import { request, type Response } from './http.js';
 import { isRateLimited, paceRateLimited } from './pace.js';
@@ -18,8 +19,6 @@ export interface Target {
   /** False for the app alone (the in-process tier): no nginx, so no rate limit to pace for. */
   nginx?: boolean;
 }
-
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface ClientResponse extends Response {
   /** Each Set-Cookie header line as the client received it. */
@@ -54,7 +53,7 @@ export class Client {
       headers: {
         'user-agent': this.userAgent,
         ...(cookie ? { cookie } : {}),
-        ...(UNSAFE.has(method) ? { origin: this.target.baseUrl } : {}),
+        ...(!isSafeMethod(method) ? { origin: this.target.baseUrl } : {}),
         ...headers,
       },
     });

@@ -1,8 +1,8 @@
-import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { NormalizedEmail } from '../../users/email.js';
 
 export class LoginDto {
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @NormalizedEmail()
   @MaxLength(254)
   @IsEmail({}, { message: 'email must be an email address' })
   email: string;

@@ -1,11 +1,12 @@
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { NO_CONTROL_CHARACTERS } from '../../common/validation.js';
+import { NormalizedEmail } from '../../users/email.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class RegisterDto {
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @NormalizedEmail()
   @MaxLength(254)
   @IsEmail({}, { message: 'email must be an email address' })
   email: string;

@@ -1,8 +1,8 @@
-import { Transform } from 'class-transformer';
 import { IsEmail, MaxLength } from 'class-validator';
+import { NormalizedEmail } from '../../users/email.js';
 
 export class PasswordResetRequestDto {
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @NormalizedEmail()
   @MaxLength(254)
   @IsEmail({}, { message: 'email must be an email address' })
   email: string;
