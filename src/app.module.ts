@@ -18,6 +18,18 @@ import { SessionGuard } from './session/session.guard.js';
 import { SessionModule } from './session/session.module.js';
 import { UsersModule } from './users/users.module.js';
 
+/** The app's own modules: every controller of the app is in one of them or in a module they import. */
+export const FEATURE_MODULES = [
+  RedisModule,
+  UsersModule,
+  SessionModule,
+  AuthModule,
+  ProfileModule,
+  RecoveryModule,
+  HealthModule,
+  PagesModule,
+];
+
 @Module({})
 export class AppModule {
   /** The configuration is validated once, before Nest starts (main.ts), and handed in here. */
@@ -30,14 +42,7 @@ export class AppModule {
           inject: [ConfigService],
           useFactory: (c: ConfigService<AppConfig, true>) => appDataSourceOptions(c.get('databaseUrl', { infer: true })),
         }),
-        RedisModule,
-        UsersModule,
-        SessionModule,
-        AuthModule,
-        ProfileModule,
-        RecoveryModule,
-        HealthModule,
-        PagesModule,
+        ...FEATURE_MODULES,
       ],
       providers: [
         { provide: APP_FILTER, useClass: HttpExceptionFilter },

@@ -5,6 +5,7 @@ import { toUserJson, type UserJson } from '../users/user.entity.js';
 import { AuthService } from './auth.service.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
+import { RoutePolicy } from '../common/route-policy.js';
 
 @Controller('api/auth')
 export class AuthController {
@@ -12,12 +13,14 @@ export class AuthController {
 
   @Public()
   @Post('register')
+  @RoutePolicy({ hashes: true, mails: true })
   async register(@Body() dto: RegisterDto, @Req() req: Request): Promise<UserJson> {
     return toUserJson(await this.auth.register(dto, req));
   }
 
   @Public()
   @Post('login')
+  @RoutePolicy({ hashes: true })
   @HttpCode(200)
   async login(@Body() dto: LoginDto, @Req() req: Request): Promise<UserJson> {
     return toUserJson(await this.auth.signIn(req, dto.email, dto.password, dto.rememberMe ?? false));

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { MailModule } from '../mail/mail.module.js';
 import { PasswordsModule } from '../passwords/passwords.module.js';
@@ -10,7 +11,8 @@ import { CredentialThrottle } from './credential-throttle.js';
 import { RegistrationBudget } from './registration-budget.js';
 
 @Module({
-  imports: [PassportModule, UsersModule, SessionModule, MailModule, PasswordsModule],
+  // DiscoveryModule: the sign-in shedding finds the hashing routes among the app's controllers.
+  imports: [DiscoveryModule, PassportModule, UsersModule, SessionModule, MailModule, PasswordsModule],
   controllers: [AuthController],
   providers: [AuthService, CredentialThrottle, RegistrationBudget],
   exports: [AuthService, CredentialThrottle],

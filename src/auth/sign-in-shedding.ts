@@ -1,28 +1,11 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type Type } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { toErrorBody } from '../common/http-exception.filter.js';
+import { hashingRoutes, routesOf } from '../common/route-policy.js';
 import { HashingBusyException } from '../passwords/hashing-pool.js';
 import { PasswordService } from '../passwords/password.service.js';
-
-/**
- * Every route that hashes a password: a check of the current one (sign-in, password change,
- * account deletion) or a hash of a new one (registration, reset confirmation). A page route
- * answers its refusal in HTML. A reset confirmation hashes only once its token checks out, so it
- * is refused only while hashing has no room, and not counted among the requests sure to hash:
- * a flood of bogus links must not take the room of real sign-ins.
- */
-export const HASHING_ROUTES: readonly { method: 'post' | 'put' | 'delete'; path: string; page?: true; tokenFirst?: true }[] = [
-  { method: 'post', path: '/api/auth/login' },
-  { method: 'post', path: '/api/auth/register' },
-  { method: 'post', path: '/api/auth/password-reset/confirm', tokenFirst: true },
-  { method: 'put', path: '/api/profile/password' },
-  { method: 'delete', path: '/api/profile' },
-  { method: 'post', path: '/login', page: true },
-  { method: 'post', path: '/register', page: true },
-  { method: 'post', path: '/password', page: true },
-  { method: 'post', path: '/reset-password', page: true, tokenFirst: true },
-];
 
 /** How often the refusals are reported: one line per window in which there were any. */
 export const REFUSAL_REPORT_MS = 10_000;
@@ -59,6 +42,13 @@ export class RefusalTally {
  * login storm such requests are nearly all of them, and at full cost they would take the event
  * loop from everyone else (README, When things go wrong). Registered on Express's own router, so
  * the paths match exactly as the controllers' routes do (any case, a trailing slash).
+ *
+ * The routes are the app's controllers' handlers marked `@RoutePolicy({ hashes: true })`
+ * (route-policy.ts), read from Nest's container before Nest registers the routes themselves.
+ * A page route (outside /api) answers its refusal in HTML. A route that also carries a `token`
+ * (a reset confirmation) hashes only once its token checks out, so it is refused only while
+ * hashing has no room, and not counted among the requests sure to hash: a flood of bogus links
+ * must not take the room of real sign-ins.
  */
 export function shedHashingWhenBusy(app: NestExpressApplication): void {
   const passwords = app.get(PasswordService);
@@ -72,18 +62,25 @@ export function shedHashingWhenBusy(app: NestExpressApplication): void {
   const body = toErrorBody(refusal);
   let admitted = 0;
   const express = app.getHttpAdapter().getInstance() as Express;
-  for (const route of HASHING_ROUTES) {
-    express[route.method](route.path, (_req: Request, res: Response, next: NextFunction) => {
-      if (route.tokenFirst && !passwords.busy) return next();
-      if (!route.tokenFirst && admitted < passwords.capacity && !passwords.busy) {
-        admitted++;
-        res.once('close', () => admitted--); // answered, or the client went away
-        return next();
-      }
-      refused.add();
-      res.setHeader('Retry-After', String(refusal.retryAfterSeconds));
-      if (route.page) res.status(body.statusCode).render('error', body);
-      else res.status(body.statusCode).json(body);
-    });
+  const controllers = app
+    .get(DiscoveryService)
+    .getControllers()
+    .flatMap((wrapper) => (wrapper.metatype ? [wrapper.metatype as Type] : []));
+  for (const route of hashingRoutes(routesOf(controllers))) {
+    express[route.method.toLowerCase() as 'post' | 'put' | 'patch' | 'delete'](
+      route.path,
+      (_req: Request, res: Response, next: NextFunction) => {
+        if (route.tokenFirst && !passwords.busy) return next();
+        if (!route.tokenFirst && admitted < passwords.capacity && !passwords.busy) {
+          admitted++;
+          res.once('close', () => admitted--); // answered, or the client went away
+          return next();
+        }
+        refused.add();
+        res.setHeader('Retry-After', String(refusal.retryAfterSeconds));
+        if (route.page) res.status(body.statusCode).render('error', body);
+        else res.status(body.statusCode).json(body);
+      },
+    );
   }
 }

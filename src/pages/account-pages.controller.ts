@@ -26,6 +26,7 @@ import { FormErrorsInterceptor, FormView } from './form-errors.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
 import { PageUserGuard } from './page-user.guard.js';
 import { noticeText, sessionRows } from './view-models.js';
+import { RoutePolicy } from '../common/route-policy.js';
 
 /**
  * The signed-in pages, protected by the global SessionGuard like every route that is not
@@ -66,6 +67,7 @@ export class AccountPagesController {
   }
 
   @Post('password')
+  @RoutePolicy({ hashes: true })
   @FormView('password')
   @Redirect('/profile?notice=password-changed', 303)
   async changePassword(@Req() req: Request, @Body() form: ChangePasswordDto): Promise<void> {
@@ -73,6 +75,7 @@ export class AccountPagesController {
   }
 
   @Post('verify-email/resend')
+  @RoutePolicy({ mails: true })
   @Redirect('/profile?notice=verification-sent', 303)
   async resendVerification(@CurrentSession() me: SignedIn, @Req() req: Request): Promise<void> {
     await this.verification.resend(me.userId, req.ip);

@@ -8,6 +8,7 @@ import { LoginFormDto } from './dto/login-form.dto.js';
 import { FormErrorsInterceptor, FormView } from './form-errors.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
 import { noticeText } from './view-models.js';
+import { RoutePolicy } from '../common/route-policy.js';
 
 /** The signed-out pages: sign in and register. Each handler hands off to AuthService. */
 @Public()
@@ -33,6 +34,7 @@ export class AuthPagesController {
   }
 
   @Post('login')
+  @RoutePolicy({ hashes: true })
   @FormView('login')
   @Redirect('/profile', 303)
   async login(@Req() req: Request, @Body() form: LoginFormDto): Promise<void> {
@@ -47,6 +49,7 @@ export class AuthPagesController {
   }
 
   @Post('register')
+  @RoutePolicy({ hashes: true, mails: true })
   @FormView('register')
   @Redirect('/profile', 303)
   async register(@Req() req: Request, @Body() form: RegisterDto): Promise<void> {

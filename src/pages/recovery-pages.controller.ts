@@ -25,6 +25,7 @@ import { CsrfGuard } from './csrf.guard.js';
 import { FormErrorsInterceptor, FormView } from './form-errors.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
 import { maskEmail, noticeText } from './view-models.js';
+import { RoutePolicy } from '../common/route-policy.js';
 
 /**
  * The link pages' URL holds a token: requests made from them (the stylesheet, the form's POST and
@@ -56,6 +57,7 @@ export class RecoveryPagesController {
   }
 
   @Post('forgot-password')
+  @RoutePolicy({ mails: true })
   @FormView('forgot-password')
   @Redirect('/forgot-password?notice=reset-requested', 303)
   async requestReset(@Req() req: Request, @Body() form: PasswordResetRequestDto): Promise<void> {
@@ -77,6 +79,7 @@ export class RecoveryPagesController {
    * signed in here, a link for an attacker's own account would sign its victim into that account.
    */
   @Post('reset-password')
+  @RoutePolicy({ hashes: true, token: true })
   @FormView('reset-password')
   @Redirect('/login?notice=password-reset', 303)
   async confirmReset(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Body() form: PasswordResetConfirmDto): Promise<void> {
@@ -92,6 +95,7 @@ export class RecoveryPagesController {
   }
 
   @Post('verify-email')
+  @RoutePolicy({ token: true })
   @FormView('verify-email')
   @Redirect('/login?notice=email-verified', 303)
   async verify(@Req() req: Request, @Body() form: VerifyEmailDto): Promise<{ url: string } | void> {

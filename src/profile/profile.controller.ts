@@ -6,6 +6,7 @@ import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { DeleteAccountDto } from './dto/delete-account.dto.js';
 import { UpdateProfileDto } from './dto/update-profile.dto.js';
 import { ProfileService } from './profile.service.js';
+import { RoutePolicy } from '../common/route-policy.js';
 
 @Controller('api/profile')
 export class ProfileController {
@@ -22,6 +23,7 @@ export class ProfileController {
   }
 
   @Put('password')
+  @RoutePolicy({ hashes: true })
   @HttpCode(204)
   async changePassword(@Req() req: Request, @Body() dto: ChangePasswordDto): Promise<void> {
     await this.profile.changePassword(req, dto.currentPassword, dto.newPassword);
@@ -29,6 +31,7 @@ export class ProfileController {
 
   /** The account and every session of it are gone; the password guards against a borrowed session. */
   @Delete()
+  @RoutePolicy({ hashes: true })
   @HttpCode(204)
   async remove(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Body() dto: DeleteAccountDto): Promise<void> {
     await this.profile.deleteAccount(req, res, dto.password);

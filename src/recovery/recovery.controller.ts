@@ -7,6 +7,7 @@ import { PasswordResetRequestDto } from './dto/password-reset-request.dto.js';
 import { VerifyEmailDto } from './dto/verify-email.dto.js';
 import { EmailVerificationService, VERIFICATION_SENT } from './email-verification.service.js';
 import { PasswordResetService, RESET_REQUESTED } from './password-reset.service.js';
+import { RoutePolicy } from '../common/route-policy.js';
 
 @Controller('api/auth')
 export class RecoveryController {
@@ -17,6 +18,7 @@ export class RecoveryController {
 
   @Public()
   @Post('password-reset')
+  @RoutePolicy({ mails: true })
   @HttpCode(202)
   async requestReset(@Body() dto: PasswordResetRequestDto, @Req() req: Request): Promise<{ message: string }> {
     await this.reset.request(dto.email, req.ip);
@@ -25,6 +27,7 @@ export class RecoveryController {
 
   @Public()
   @Post('password-reset/confirm')
+  @RoutePolicy({ hashes: true, token: true })
   @HttpCode(204)
   async confirmReset(@Body() dto: PasswordResetConfirmDto, @Req() req: Request): Promise<void> {
     await this.reset.confirm(dto.token, dto.newPassword, req.ip);
@@ -32,12 +35,14 @@ export class RecoveryController {
 
   @Public()
   @Post('verify-email')
+  @RoutePolicy({ token: true })
   @HttpCode(204)
   async verify(@Body() dto: VerifyEmailDto): Promise<void> {
     await this.verification.verify(dto.token);
   }
 
   @Post('verify-email/resend')
+  @RoutePolicy({ mails: true })
   @HttpCode(202)
   async resend(@CurrentSession() me: SignedIn, @Req() req: Request): Promise<{ message: string }> {
     await this.verification.resend(me.userId, req.ip);

@@ -27,8 +27,9 @@ let keyPort: number;
 
 /**
  * Takes the client address from `X-Test-Client` (realip, trusted from 127.0.0.1 only), then shows
- * the template's key for it (`/key`: its bytes), its rate-limit key (`/unsafe-key`), and holds a
- * request open under the template's connection zone with a limit of 1 (`/hold`).
+ * the template's key for it (`/key`: its bytes), holds a request open under the template's
+ * connection zone with a limit of 1 (`/hold`), and answers any other request with its rate-limit
+ * key (the method and path decide whether it has one).
  */
 function keyServer(port: number): string {
   return `server {
@@ -36,12 +37,12 @@ function keyServer(port: number): string {
     set_real_ip_from 127.0.0.1;
     real_ip_header X-Test-Client;
     location = /key { return 200 $gatehouse_client; }
-    location = /unsafe-key { return 200 $gatehouse_unsafe_key; }
     location = /hold {
         limit_conn gatehouse_conn 1;
         limit_conn_status 429;
         proxy_pass http://gatehouse_app/healthz;
     }
+    location / { return 200 $gatehouse_limited_key; }
 }
 `;
 }
@@ -221,9 +222,9 @@ describeNative('nginx: what one address can hold (native stack: needs loopback a
   ])('counts %s as the client %s (IPv4 per address, IPv6 per /64)', async (client, key) => {
     const res = await fromClient(client, '/key');
     expect([res.status, res.body.toString('hex')]).toEqual([200, key]);
-    // The rate limit's key: the same for an unsafe method, none for a safe one.
-    expect((await fromClient(client, '/unsafe-key', 'POST')).body.toString('hex')).toBe(key);
-    expect((await fromClient(client, '/unsafe-key')).body.toString('hex')).toBe('');
+    // The rate limit's key: the same for a rate-limited request, none for a safe one.
+    expect((await fromClient(client, '/api/auth/login', 'POST')).body.toString('hex')).toBe(key);
+    expect((await fromClient(client, '/api/auth/login')).body.toString('hex')).toBe('');
   });
 
   it("shares the connection zone's count within an IPv6 /64 (and per IPv4 address), not across /64s", async () => {

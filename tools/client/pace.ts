@@ -1,3 +1,5 @@
+import { appRoutes } from './route-policy-check.js';
+
 /**
  * nginx limits unsafe requests to the sign-in, registration, password, reset and verification
  * endpoints to 10 per second per client address (burst 20), and a deployment keeps that bucket
@@ -8,13 +10,23 @@
  */
 export const AUTH_POST_INTERVAL_MS = 110;
 
-/** The paths nginx rate-limits (nginx/templates/default.conf.template), as the app matches them. */
-const RATE_LIMITED_PATH =
-  /^\/(api\/auth\/(login|register|password-reset(\/confirm)?|verify-email(\/resend)?)|api\/profile(\/password)?|login|register|password|forgot-password|reset-password|verify-email)\/?(\?.*)?$/i;
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/**
+ * The requests nginx rate-limits: the unsafe requests to the routes marked `@RoutePolicy`
+ * (src/common/route-policy.ts; route-policy-check.ts makes sure nginx limits exactly those), as
+ * Express matches a path: any case, an optional trailing slash, `:param` one segment, no query.
+ */
+const RATE_LIMITED = appRoutes()
+  .filter((route) => route.policy)
+  .map((route) => {
+    const pattern = route.path
+      .split('/')
+      .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    return { method: route.method, path: new RegExp(`^${pattern}/?(\\?.*)?$`, 'i') };
+  });
 
 export function isRateLimited(method: string, path: string): boolean {
-  return UNSAFE.has(method.toUpperCase()) && RATE_LIMITED_PATH.test(path);
+  return RATE_LIMITED.some((route) => route.method === method.toUpperCase() && route.path.test(path));
 }
 
 /**
