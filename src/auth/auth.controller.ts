@@ -1,11 +1,11 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Public } from '../common/public.decorator.js';
+import { RoutePolicy } from '../common/route-policy.js';
 import { toUserJson, type UserJson } from '../users/user.entity.js';
 import { AuthService } from './auth.service.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
-import { RoutePolicy } from '../common/route-policy.js';
 
 @Controller('api/auth')
 export class AuthController {

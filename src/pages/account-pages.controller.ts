@@ -15,6 +15,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AuthService } from '../auth/auth.service.js';
+import { RoutePolicy } from '../common/route-policy.js';
 import { ChangePasswordDto } from '../profile/dto/change-password.dto.js';
 import { UpdateProfileDto } from '../profile/dto/update-profile.dto.js';
 import { ProfileService } from '../profile/profile.service.js';
@@ -26,7 +27,6 @@ import { FormErrorsInterceptor, FormView } from './form-errors.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
 import { PageUserGuard } from './page-user.guard.js';
 import { noticeText, sessionRows } from './view-models.js';
-import { RoutePolicy } from '../common/route-policy.js';
 
 /**
  * The signed-in pages, protected by the global SessionGuard like every route that is not

@@ -3,12 +3,12 @@ import type { Request } from 'express';
 import { AuthService } from '../auth/auth.service.js';
 import { RegisterDto } from '../auth/dto/register.dto.js';
 import { Public } from '../common/public.decorator.js';
+import { RoutePolicy } from '../common/route-policy.js';
 import { CsrfGuard } from './csrf.guard.js';
 import { LoginFormDto } from './dto/login-form.dto.js';
 import { FormErrorsInterceptor, FormView } from './form-errors.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
 import { noticeText } from './view-models.js';
-import { RoutePolicy } from '../common/route-policy.js';
 
 /** The signed-out pages: sign in and register. Each handler hands off to AuthService. */
 @Public()

@@ -16,6 +16,7 @@ import {
 import type { Request, Response } from 'express';
 import { AuthService } from '../auth/auth.service.js';
 import { Public } from '../common/public.decorator.js';
+import { RoutePolicy } from '../common/route-policy.js';
 import { PasswordResetConfirmDto } from '../recovery/dto/password-reset-confirm.dto.js';
 import { PasswordResetRequestDto } from '../recovery/dto/password-reset-request.dto.js';
 import { VerifyEmailDto } from '../recovery/dto/verify-email.dto.js';
@@ -25,7 +26,6 @@ import { CsrfGuard } from './csrf.guard.js';
 import { FormErrorsInterceptor, FormView } from './form-errors.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
 import { maskEmail, noticeText } from './view-models.js';
-import { RoutePolicy } from '../common/route-policy.js';
 
 /**
  * The link pages' URL holds a token: requests made from them (the stylesheet, the form's POST and

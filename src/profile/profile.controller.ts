@@ -1,12 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Put, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { RoutePolicy } from '../common/route-policy.js';
 import { CurrentSession, type SignedIn } from '../session/current-session.js';
 import { toUserJson, type UserJson } from '../users/user.entity.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { DeleteAccountDto } from './dto/delete-account.dto.js';
 import { UpdateProfileDto } from './dto/update-profile.dto.js';
 import { ProfileService } from './profile.service.js';
-import { RoutePolicy } from '../common/route-policy.js';
 
 @Controller('api/profile')
 export class ProfileController {

@@ -1,13 +1,13 @@
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { Public } from '../common/public.decorator.js';
+import { RoutePolicy } from '../common/route-policy.js';
 import { CurrentSession, type SignedIn } from '../session/current-session.js';
 import { PasswordResetConfirmDto } from './dto/password-reset-confirm.dto.js';
 import { PasswordResetRequestDto } from './dto/password-reset-request.dto.js';
 import { VerifyEmailDto } from './dto/verify-email.dto.js';
 import { EmailVerificationService, VERIFICATION_SENT } from './email-verification.service.js';
 import { PasswordResetService, RESET_REQUESTED } from './password-reset.service.js';
-import { RoutePolicy } from '../common/route-policy.js';
 
 @Controller('api/auth')
 export class RecoveryController {
