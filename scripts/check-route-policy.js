@@ -6,8 +6,8 @@
  */
 import { register } from 'node:module';
 
-register('../test/integration/typescript-loader.js', import.meta.url);
-const { appRoutes, readNginxLimits, routePolicyProblems } = await import('../test/support/route-policy-check.ts');
+register('../tools/typescript-loader.js', import.meta.url);
+const { appRoutes, readNginxLimits, routePolicyProblems } = await import('../tools/route-policy-check.ts');
 
 const problems = routePolicyProblems(appRoutes(), readNginxLimits());
 for (const problem of problems) console.error(`route policy: ${problem}`);

@@ -10,7 +10,7 @@ import type { Type } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { Express } from 'express';
 import { type AppRoute, hashingRoutes, routesOf } from '../../src/common/route-policy.js';
-import { appRoutes, nginxLimits, readNginxLimits, routePolicyProblems } from '../support/route-policy-check.js';
+import { appRoutes, nginxLimits, readNginxLimits, routePolicyProblems } from '../../tools/route-policy-check.js';
 import { type InProcessApp, startInProcessApp } from './in-process-app.js';
 import { type Services, startServices } from './services.js';
 

@@ -1,4 +1,4 @@
-import { appRoutes } from './route-policy-check.js';
+import { appRoutes } from '../route-policy-check.js';
 
 /**
  * nginx limits unsafe requests to the sign-in, registration, password, reset and verification

@@ -9,11 +9,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath, URL } from 'node:url';
 import ts from 'typescript';
 
-const configFile = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
+const configFile = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
 const { options } = ts.parseJsonConfigFileContent(
   ts.readConfigFile(configFile, ts.sys.readFile).config,
   ts.sys,
-  fileURLToPath(new URL('../..', import.meta.url)),
+  fileURLToPath(new URL('..', import.meta.url)),
 );
 // Every file is an ES module here ("type": "module"); transpileModule cannot look that up itself.
 const compilerOptions = { ...options, module: ts.ModuleKind.ESNext, sourceMap: false, inlineSourceMap: true };

@@ -6,11 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FEATURE_MODULES } from '../../src/app.module.js';
-import { type AppRoute, controllersOf, type HttpMethod, routesOf } from '../../src/common/route-policy.js';
-import { isSafeMethod } from '../../src/common/safe-methods.js';
+import { FEATURE_MODULES } from '../src/app.module.js';
+import { type AppRoute, controllersOf, type HttpMethod, routesOf } from '../src/common/route-policy.js';
+import { isSafeMethod } from '../src/common/safe-methods.js';
 
-export const NGINX_TEMPLATE = fileURLToPath(new URL('../../nginx/templates/default.conf.template', import.meta.url));
+export const NGINX_TEMPLATE = fileURLToPath(new URL('../nginx/templates/default.conf.template', import.meta.url));
 
 /** Every route of the app's controllers, read from their metadata alone (nothing is started). */
 export function appRoutes(): AppRoute[] {
