@@ -3,7 +3,12 @@
  * Ctrl-C. Prints one `<part>: <url>` line per part, then `Ready: <url>`, on stdout; the app
  * instances' logs go to stderr. Every variable not starting with STACK_ reaches the app, so the
  * app's own configuration (README, Configuration) can be set as usual, and wins over the stack's defaults.
+ *
+ * `--watch` (`npm run dev`): the same, with the app rebuilt and restarted on each saved change
+ * (dev-loop.ts); a `dev:` line on stdout says when it restarted.
  */
+import { DevLoop } from './dev-loop.js';
+import { findRepoRoot } from './machine.js';
 import { startStack, type Stack, type StackOptions } from './stack.js';
 
 const exitCode = { badConfig: 2, partDied: 1, startFailed: 1 } as const;
@@ -26,6 +31,11 @@ if (redisMode !== 'single' && redisMode !== 'sentinel') {
   console.error('STACK_REDIS_MODE must be single or sentinel');
   process.exit(exitCode.badConfig);
 }
+const devLoop = process.argv.includes('--watch')
+  ? new DevLoop(findRepoRoot(), { status: (line) => console.log(line), problem: (line) => console.error(line) })
+  : undefined;
+// Last resort, like the stack's own: no watcher outlives this process.
+process.on('exit', () => devLoop?.killNow());
 const options: StackOptions = {
   httpsPort: intFromEnv('STACK_HTTPS_PORT', 1, 65_535, 8443),
   httpPort: intFromEnv('STACK_HTTP_PORT', 1, 65_535, 8080),
@@ -41,9 +51,12 @@ const options: StackOptions = {
   // One instance: its lines untouched (pipe them to a log viewer). Several: say whose line it is.
   onLine: (line, instance) => process.stderr.write(appInstances > 1 ? `[app ${instance}] ${line}\n` : `${line}\n`),
   onExit: (part, code, signal) => {
+    // With --watch a crashed app waits for the next change; the rest of the stack (its data) stays.
+    if (devLoop && part.startsWith('app-')) return devLoop.appExited(part, code, signal);
     console.error(`${part} exited unexpectedly (${signal ?? `exit code ${code}`}); stopping the stack`);
     void shutDown(exitCode.partDied);
   },
+  distReady: devLoop?.firstCompile,
 };
 
 let stack: Stack | undefined;
@@ -52,6 +65,7 @@ let shuttingDown = false;
 async function shutDown(code: number): Promise<void> {
   if (shuttingDown) return; // npm forwards Ctrl-C too: the second signal changes nothing
   shuttingDown = true;
+  await devLoop?.stop();
   if (!stack) {
     // Still starting: exiting runs stack.ts's 'exit' handler, which kills what was started and
     // removes the temp dir.
@@ -76,3 +90,4 @@ try {
 }
 for (const part of stack.parts) console.log(`${part.name}: ${part.url}`);
 console.log(`Ready: ${stack.baseUrl}`);
+devLoop?.attach(stack);

@@ -50,6 +50,11 @@ export interface StackOptions {
    * that uses the template's maps and zones (edge-limits.e2e-spec.ts). Compose never has any.
    */
   nginxExtraConf?: string;
+  /**
+   * Awaited before anything reads dist/ (the migrations, the app): `npm run dev` passes its
+   * watcher's first compile, which rewrites dist/ while Postgres and Redis start.
+   */
+  distReady?: Promise<void>;
   /** Extra node flags for every app instance, e.g. `['--cpu-prof', '--cpu-prof-dir=…']`. */
   nodeArgs?: string[];
   /** Every line an app instance prints, as it arrives. */
@@ -201,6 +206,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         : startRedis(procs, dir, bin.redis, redisPort).then((started) => (redis = started)),
       startMail(procs, dir, root, mailPort, smtpPort).then((started) => (mail = started)),
     ]);
+    await options.distReady;
     await procs.run(
       'migrations',
       process.execPath,
