@@ -2,7 +2,7 @@
  * `npm run dev` (README, Without Docker): the stack of `npm run stack` with the app rebuilt and
  * restarted on each saved change. `tsc --watch` compiles src/ (and the rest of
  * tsconfig.build.json) into dist/; after each compile without errors the app instances are
- * restarted one by one, while Postgres, Redis and the inbox keep running, so users, sessions and
+ * restarted, while Postgres, Redis and the inbox keep running, so users, sessions and
  * mails survive. A change under src/views (templates, the stylesheet: read at start, not
  * compiled) restarts the app without a compile.
  *
@@ -99,7 +99,7 @@ export class DevLoop {
     }
   }
 
-  /** Restarts the instances one after the other (with several, nginx keeps serving); one restart at a time. */
+  /** Restarts every instance at once (a dev loop wants speed, not a rolling restart); one restart at a time. */
   private async restart(reason: string): Promise<void> {
     const stack = this.stack;
     if (!stack || this.stopped) return;
@@ -113,18 +113,8 @@ export class DevLoop {
         this.restartAgain = false;
         const started = Date.now();
         this.out.status(`dev: ${reason}; restarting the app`);
-        let ok = true;
-        for (let i = 0; i < stack.appUrls.length && !this.stopped; i++) {
-          await stack.stopApp(i);
-          if (this.stopped) return;
-          try {
-            await stack.startApp(i);
-          } catch (error) {
-            ok = false;
-            if (this.stopped) return;
-            this.out.problem(`dev: app instance ${i} did not start: ${(error as Error).message}`);
-          }
-        }
+        const results = await Promise.all(stack.appUrls.map((_, i) => this.restartInstance(stack, i)));
+        const ok = results.every(Boolean);
         if (this.stopped) return;
         if (ok) this.out.status(`dev: app restarted in ${((Date.now() - started) / 1000).toFixed(1)} s: ${stack.baseUrl}`);
         else this.out.problem('dev: waiting for a change to start the app again');
@@ -132,6 +122,19 @@ export class DevLoop {
       } while (this.restartAgain);
     } finally {
       this.restarting = false;
+    }
+  }
+
+  /** False, said why, if the instance did not start; true also when the loop stopped meanwhile. */
+  private async restartInstance(stack: Stack, i: number): Promise<boolean> {
+    await stack.stopApp(i);
+    if (this.stopped) return true; // stack.stop() now owns the processes: start nothing
+    try {
+      await stack.startApp(i);
+      return true;
+    } catch (error) {
+      if (!this.stopped) this.out.problem(`dev: app instance ${i} did not start: ${(error as Error).message}`);
+      return this.stopped;
     }
   }
 }
