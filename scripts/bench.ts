@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (README, Tests and measurements): an authenticated `GET /api/session` of
+ * `npm run bench` (docs/benchmarks.md): an authenticated `GET /api/session` of
  * Gatehouse against the same request to two peers, side by side in one run:
  *
  * - the bare peer (bench/peers/express-session): Express 5 + express-session + connect-redis;

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Compose smoke test: the README's "Quick start with Docker", done and checked end to end.
+# Compose smoke test: docs/operations.md's "Docker Compose", done and checked end to end.
 #
 #   bash scripts/compose-smoke.sh
 #
 # 1. Uses the running Docker engine, or starts one with ../shared/docker-standins/setup.sh (the
 #    CI machines have no container registry; that script builds local stand-in images).
-# 2. Like the README: `docker compose up -d --build` with no .env (a fresh clone has none; an
+# 2. Like docs/operations.md: `docker compose up -d --build` with no .env (a fresh clone has none; an
 #    existing .env only changes settings), then waits for every service to be healthy.
 # 3. Copies nginx's generated certificate out of its container and pins it for every client below.
 # 4. Least privilege: nginx cannot reach Postgres or Redis, Redis refuses a command without its
@@ -286,7 +286,7 @@ expect_unreadable "nginx cannot read any secret (path, file name, value in any f
   <<<"$(secret_of app session_secret; secret_of postgres postgres_password; secret_of postgres app_db_password; secret_of redis redis_password)"
 
 step "The self-signed certificate"
-# The README's command: copy the certificate out of the nginx container to pin it.
+# docs/operations.md's command: copy the certificate out of the nginx container to pin it.
 docker cp "$(docker compose ps -q nginx)":/etc/nginx/tls/cert.pem "$CERT" || abort "docker cp of the certificate failed"
 cert_text=$(openssl x509 -in "$CERT" -noout -text)
 if grep -q 'DNS:localhost, IP Address:127.0.0.1' <<<"$cert_text" && grep -q 'prime256v1' <<<"$cert_text"; then
@@ -359,7 +359,7 @@ else
 fi
 
 step "npm run doctor against the compose stack, from outside and from inside"
-# The README's two doctor commands; either exits 1 on any FAIL (its WARNs do not fail the smoke).
+# The two doctor commands of docs/doctor.md (Running it); either exits 1 on any FAIL (its WARNs do not fail the smoke).
 [ -d node_modules ] || npm ci
 if npm run --silent doctor -- --url "$BASE_URL" --ca "$CERT" --http-url "$HTTP_URL"; then
   pass "npm run doctor -- --url $BASE_URL: no FAIL"

@@ -1,5 +1,5 @@
 /**
- * Login storm: does a flood of password checks slow down everyone else? (README, When things go wrong.)
+ * Login storm: does a flood of password checks slow down everyone else? (docs/security.md, Password hashing; the figures: docs/benchmarks.md.)
  *
  *   npm run bench:login-storm                  # 8 s storm, 50 concurrent wrong-password logins
  *   STORM_SECONDS=15 STORM_CLIENTS=80 npm run bench:login-storm

@@ -1,7 +1,7 @@
 /**
  * The top frames of a `node --cpu-prof` profile (npm run bench with BENCH_PROFILE=<dir>): self
  * time per function, per package or source directory and per layer of the request, as
- * quoted in the README (Tests and measurements). Run: `node dist/scripts/profile-top.js <file>`.
+ * quoted in docs/benchmarks.md. Run: `node dist/scripts/profile-top.js <file>`.
  */
 import { readFileSync } from 'node:fs';
 

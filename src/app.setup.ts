@@ -46,8 +46,8 @@ export function configureApp(app: NestExpressApplication): void {
   // revalidates with it. The stylesheet keeps serve-static's own.
   app.set('etag', false);
 
-  // Fewer router layers, same order: what every request passes runs as a few chains (README, How a
-  // request flows; Tests and measurements).
+  // Fewer router layers, same order: what every request passes runs as a few chains (docs/benchmarks.md,
+  // What keeps the per-request cost down).
   app.use(chain(app.get(GracefulShutdown).track, securityHeaders(), noStore));
   shedHashingWhenBusy(app);
   app.use(requestLogger(config.get('logLevel', { infer: true })));

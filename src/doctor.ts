@@ -2,7 +2,7 @@
  * `npm run doctor` (`node dist/src/doctor.js` in the image): names the settings that make a
  * session cookie silently fail, from inside (the configuration in the environment) and, with
  * --url, from outside (the deployment as a browser meets it). README, Troubleshooting; every code it
- * prints is explained in the README's troubleshooting section.
+ * prints is explained in docs/doctor.md.
  *
  * Exit code: 1 when any check FAILs, else 0; 2 for a usage error.
  */

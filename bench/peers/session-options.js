@@ -1,4 +1,4 @@
-// The express-session options both peers of `npm run bench` use (README, Tests and measurements):
+// The express-session options both peers of `npm run bench` use (docs/benchmarks.md):
 // the defaults a tutorial shows, with Gatehouse's production cookie, so every target sends and
 // reads the same cookie behind the same nginx. No imports: each peer brings its own packages.
 export function sessionOptions(store) {

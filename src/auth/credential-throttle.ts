@@ -5,7 +5,7 @@ import type { RedisClient } from '../redis/redis-client.js';
 import { REDIS_CLIENT } from '../redis/redis.module.js';
 import { clientKey } from '../common/client-address.js';
 
-// The brute-force limits of every password check (README, When things go wrong), in one place.
+// The brute-force limits of every password check (docs/security.md, Brute force), in one place.
 /** Consecutive failures for one email (or user) from one client that lock that pair. */
 export const EMAIL_FAILURE_LIMIT = 10;
 /** Failures from one client that are tolerated, whatever the email; one more locks the client. */

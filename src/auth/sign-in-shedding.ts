@@ -40,7 +40,7 @@ export class RefusalTally {
  * with Retry-After that a full pool gives (the error page for a form), before the request log,
  * the session, the body and Nest's pipeline run for them, which cost twenty times as much: in a
  * login storm such requests are nearly all of them, and at full cost they would take the event
- * loop from everyone else (README, When things go wrong). Registered on Express's own router, so
+ * loop from everyone else (docs/security.md, Password hashing). Registered on Express's own router, so
  * the paths match exactly as the controllers' routes do (any case, a trailing slash).
  *
  * The routes are the app's controllers' handlers marked `@RoutePolicy({ hashes: true })`

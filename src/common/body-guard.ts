@@ -69,8 +69,8 @@ const API_PATH = /^\/api(\/|$)/i;
  * Everything about request bodies, in order: the JSON-only rule for /api (415), the JSON and
  * form parsers (`limit`: a JSON 413 above it), the guard against hostile shapes (400). A request
  * without a body (no Content-Length, no Transfer-Encoding: every GET a browser sends) skips all
- * four at once, instead of passing four middlewares that each find nothing to do (README, Tests
- * and measurements); they would leave it exactly as it is, with no `req.body`.
+ * four at once, instead of passing four middlewares that each find nothing to do (docs/benchmarks.md,
+ * What keeps the per-request cost down); they would leave it exactly as it is, with no `req.body`.
  */
 export function bodyHandling(limit: string): RequestHandler {
   const steps = chain(jsonOnly(), bodyParser.json({ limit }), bodyParser.urlencoded({ limit, extended: false }), bodyGuard());

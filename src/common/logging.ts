@@ -26,8 +26,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
  * X-Request-Id, else a fresh one), in pino-http's line format. The line is built from an
  * allow-list: headers, cookies, query strings and bodies are never logged, so session ids,
  * passwords and secrets cannot leak here. Written with pino directly rather than pino-http, which
- * makes a child logger per request and keeps per-request arrays of them (README, Tests and
- * measurements).
+ * makes a child logger per request and keeps per-request arrays of them (docs/benchmarks.md, What
+ * keeps the per-request cost down).
  */
 export function requestLogger(level: string): RequestHandler {
   const logger = pino({ level });

@@ -6,7 +6,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
  * when the step before called next() from a callback (a body parser, a store), where the router's
  * own try/catch is no longer on the stack. Express's router pays for every layer on every request
  * (path matching, a closure per call), so the steps that every request runs are installed as a few
- * chains rather than one layer each (README, Tests and measurements).
+ * chains rather than one layer each (docs/benchmarks.md, What keeps the per-request cost down).
  */
 export function chain(...steps: RequestHandler[]): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {

@@ -25,8 +25,8 @@ export const CONTENT_SECURITY_POLICY = {
 /**
  * helmet's headers, worked out once at start: with fixed options (no per-request nonce, no
  * function directive) every response gets the very same ones, so there is no need to run
- * helmet's dozen middlewares and rebuild the CSP string for each request (README, Tests and
- * measurements). helmet stays the one source of what the headers are.
+ * helmet's dozen middlewares and rebuild the CSP string for each request (docs/benchmarks.md, What
+ * keeps the per-request cost down). helmet stays the one source of what the headers are.
  */
 export function securityHeaders(): RequestHandler {
   const headers = helmetHeaders();

@@ -45,7 +45,7 @@ const REDIS_CONNECTION_ERRORS = [
 /**
  * Replies of a Redis that is up but cannot serve: loading its data after a restart, busy, full
  * (maxmemory with noeviction), or a primary turned replica by a failover before the app switched
- * to the new one (READONLY to a write, WAIT's refusal on a replica: README, Scaling out).
+ * to the new one (READONLY to a write, WAIT's refusal on a replica: docs/operations.md, Redis Sentinel).
  */
 const REDIS_NOT_SERVING_REPLY = /^(LOADING|BUSY|MASTERDOWN|OOM|READONLY|NOREPLICAS)\b|^ERR WAIT cannot be used with replica/;
 

@@ -121,7 +121,7 @@ const envSchema = z.object({
   }),
   PASSWORD_MIN_LENGTH: integer(12, 8, 128),
   REGISTRATIONS_PER_ADDRESS: integer(20, 1, 1_000_000),
-  // Mail (README, "Account recovery"). The URL may carry the SMTP password: never echoed.
+  // Mail (docs/security.md, Account recovery). The URL may carry the SMTP password: never echoed.
   SMTP_URL: required.refine((v) => /^smtps?:\/\/[^/]/.test(v), { error: 'must be an smtp:// or smtps:// URL' }),
   MAIL_FROM: optional.refine((v) => v === undefined || /^[^\r\n]*@[^\r\n]*$/.test(v), {
     error: 'must be an address such as Gatehouse <no-reply@example.com>',

@@ -39,7 +39,7 @@ const FIXES: Record<string, string> = {
   LOG_LEVEL: 'set LOG_LEVEL=info',
 };
 
-/** Configuration checks (no --url): GH-C001 to GH-C009 in the README. */
+/** Configuration checks (no --url): GH-C001 to GH-C009 in docs/doctor.md. */
 export function configChecks(env: NodeJS.ProcessEnv): Report {
   const report = new Report();
   const result = readAppConfig(env);

@@ -23,7 +23,7 @@ function password(invocation: Invocation): unknown {
 }
 
 describe('parseInvocation: the password of --email', () => {
-  it('--password PASSWORD still works (SPEC section 6), marked as given on the command line', async () => {
+  it('--password PASSWORD still works (outside checkers use it), marked as given on the command line', async () => {
     const from = sources({ env: { DOCTOR_PASSWORD: 'from-env-password' } });
     expect(password(await parseInvocation([...URL_ARGS, '--password', 'on-the-command-line'], from))).toEqual({
       password: 'on-the-command-line',

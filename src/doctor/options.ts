@@ -25,8 +25,8 @@ export interface Sources {
 }
 
 /**
- * The command line, with the password of --email from one of three places (README, `npm run
- * doctor`): --password PASSWORD (SPEC section 6, what outside checkers use; visible to every user
+ * The command line, with the password of --email from one of three places (docs/doctor.md,
+ * Running it): --password PASSWORD (what outside checkers use; visible to every user
  * of the machine in the process list, so it earns a WARN, GH-U017), else DOCTOR_PASSWORD, else
  * --password - (standard input). `-` rather than a --password-stdin flag: one option for the
  * password, so there is no pair to give twice, and no password is a single "-" (any

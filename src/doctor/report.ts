@@ -1,6 +1,6 @@
 /**
- * The doctor's output (README, Troubleshooting): one line per check, `PASS|WARN|FAIL <CODE> <what> — <fix>`,
- * then a summary line; or the same as JSON. Codes are stable: the README's troubleshooting
+ * The doctor's output (docs/doctor.md): one line per check, `PASS|WARN|FAIL <CODE> <what> — <fix>`,
+ * then a summary line; or the same as JSON. Codes are stable: docs/doctor.md
  * section lists each one, so a line can be looked up there.
  */
 

@@ -26,12 +26,12 @@ const TRUST_FIX =
 const REDIRECT_FIX =
   'redirect every plain-http request to https on the same host with the path and query kept (nginx: return 308 https://$host$request_uri;)';
 
-/** The deployment from outside, as a browser meets it: GH-U001 to GH-U017 in the README. */
+/** The deployment from outside, as a browser meets it: GH-U001 to GH-U017 in docs/doctor.md. */
 export async function urlChecks(options: UrlOptions): Promise<Report> {
   const report = new Report();
   await deploymentChecks(report, options);
   if (options.passwordFrom === 'command line') {
-    // A WARN, not a usage error: SPEC section 6 names --password, and outside checkers use it.
+    // A WARN, not a usage error: outside checkers use --password.
     report.warn(
       'GH-U017',
       'the password was given on the command line: other users of this machine can read it in the process list, and the shell keeps it in its history',

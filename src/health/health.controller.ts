@@ -27,7 +27,7 @@ export class HealthController {
   /**
    * Readiness: Postgres and Redis both answer; a 503 names the ones that do not. The mail server is
    * reported (`mail: up|down`) but never makes the app unready: mail is queued and retried, so
-   * sign-in and everything else work without it (README, "Account recovery").
+   * sign-in and everything else work without it (docs/operations.md, Outages).
    */
   @Get('readyz')
   async ready(): Promise<{ status: 'ok'; mail: 'up' | 'down'; details: Record<string, unknown> }> {

@@ -1,5 +1,5 @@
 /**
- * How a mail that could not be sent is tried again (pg-boss retries, README "Account recovery"):
+ * How a mail that could not be sent is tried again (pg-boss retries, docs/security.md, Account recovery):
  * after 2 s, then doubling, each wait with up to as much again of random jitter, 9 times.
  */
 export const MAIL_RETRY = { retryDelay: 2, retryLimit: 9, retryBackoff: true } as const;

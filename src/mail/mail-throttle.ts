@@ -6,7 +6,7 @@ import { TooManyRequestsException } from '../common/too-many-requests.exception.
 import type { RedisClient } from '../redis/redis-client.js';
 import { REDIS_CLIENT } from '../redis/redis.module.js';
 
-// The mail limits (README, Account recovery), in one place (the password-check limits are in auth/credential-throttle.ts).
+// The mail limits (docs/security.md, Mail limits), in one place (the password-check limits are in auth/credential-throttle.ts).
 /**
  * Mails one email address may be sent per window, whatever their kind (reset, verification, the
  * one at registration); also the reset and resend requests one email may make per window.

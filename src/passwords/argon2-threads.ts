@@ -15,7 +15,7 @@ type Reply = { ok: true; value: string | boolean } | { ok: false; message: strin
 /**
  * The lowest CPU priority Linux has. A hash then runs on whatever CPU time the event loop, nginx,
  * Redis and Postgres leave over, and a login storm costs the storm its throughput, not every
- * other request its latency (README, Tests and measurements: the login-storm figures).
+ * other request its latency (docs/benchmarks.md, Login storm).
  */
 const HASH_THREAD_NICE = 19;
 

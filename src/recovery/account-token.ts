@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 /**
- * The rules of reset and verification tokens (README, Account recovery), as plain functions of a clock reading so
+ * The rules of reset and verification tokens (docs/security.md, Account recovery), as plain functions of a clock reading so
  * they are unit-tested with a fake clock. The database only stores and deletes rows
  * (account-tokens.service.ts); whether a row still opens anything is decided here.
  */

@@ -16,7 +16,7 @@ export const RESET_REQUESTED = 'If that email is registered, a reset link is on 
 export const INVALID_RESET_LINK = 'Invalid or expired reset link';
 /**
  * Reset confirmations one client (an IPv6 /64) may send per window, valid or not: far more than a
- * person needs, far fewer than a flood of guessed links (README, When things go wrong).
+ * person needs, far fewer than a flood of guessed links (docs/security.md, Brute force).
  */
 export const RESET_CONFIRMS_PER_ADDRESS = 20;
 export const RESET_CONFIRM_WINDOW_SECONDS = 15 * 60;
@@ -73,7 +73,7 @@ export class PasswordResetService {
     const userId = await this.tokens.transaction(async (m) => {
       const id = await this.tokens.spend(m, token, 'password-reset', now);
       if (!id) throw new BadRequestException(INVALID_RESET_LINK);
-      // As for a password change (README, Sessions): from here on the user's sessions are checked
+      // As for a password change (docs/sessions.md, Sessions are bound to the password): from here on the user's sessions are checked
       // against Postgres, so whatever fails after the commit, none signed in before it passes.
       await this.sessions.credentialChanging(id);
       await this.users.setPasswordHash(m, id, passwordHash, now);

@@ -104,7 +104,7 @@ describe('the mail worker', () => {
   });
 });
 
-describe('the inbox budget (README, Account recovery)', () => {
+describe('the inbox budget (docs/security.md, Mail limits)', () => {
   it('sends nothing and issues no token once the inbox had its mails of the hour, whoever asked', async () => {
     const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     const w = worker({ budget: 1 });

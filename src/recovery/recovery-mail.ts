@@ -49,7 +49,7 @@ export class RecoveryMail implements OnApplicationBootstrap {
     let counted = false;
     let token: string | undefined;
     try {
-      // Every mail to an inbox counts, whoever asked for it (README, Account recovery).
+      // Every mail to an inbox counts, whoever asked for it (docs/security.md, Mail limits).
       if (!(await this.throttle.admitMail(user.email))) {
         this.logger.log(`${job.kind} mail for user ${user.id} not sent: the address had its ${MAILS_PER_EMAIL} mails of the hour`);
         return;

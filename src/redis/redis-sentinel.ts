@@ -13,7 +13,7 @@ export const SENTINEL_AGREEMENT = 2;
 export interface SentinelOptions {
   sentinels: RedisNode[];
   masterName: string;
-  /** Sent to the Sentinels too, when set (they share the data nodes' password: README, Scaling out). */
+  /** Sent to the Sentinels too, when set (they share the data nodes' password: docs/operations.md, Redis Sentinel). */
   password: string | undefined;
   /** REDIS_TLS: the Sentinels are reached over TLS (and so are the data nodes, by clientFor). */
   tls?: RedisTls;
@@ -31,7 +31,7 @@ export interface SentinelOptions {
  * Why not node-redis's own createSentinel(): with the primary killed, a command waits in its
  * rediscovery loop until the Sentinels have promoted the replica (about 4 s here), and the request
  * waits with it; its command timeout, disableOfflineQueue and the heartbeat only apply once a
- * command reaches a node client (README, Scaling out, has the figures). Here a command during the
+ * command reaches a node client (docs/benchmarks.md, Redis failover, has the figures). Here a command during the
  * switch fails at once with a 503, as in a single-Redis outage, and the plain client keeps
  * everything the outage tests rely on (heartbeat, reconnect strategy).
  */
@@ -159,7 +159,7 @@ export class SentinelPrimary {
    * Whether a replica of the primary is up and linked to it, as this Sentinel sees it. Sentinels
    * refresh a replica's link status every 10 s (every second during a failover), so after a
    * failover the old primary counts only once they have seen it resynced: until then writes are
-   * answered unreplicated rather than refused (README, Scaling out). Counting it from its flags
+   * answered unreplicated rather than refused (docs/operations.md, Redis Sentinel). Counting it from its flags
    * alone would refuse every sign-in for those seconds, while it still runs as a primary of its own.
    */
   private async askReplicaUp(sentinel: RedisClient): Promise<boolean> {

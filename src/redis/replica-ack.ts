@@ -20,7 +20,7 @@ export class ReplicaTimeoutError extends Error {
 
 /**
  * `WAIT 1 <ms>` after the writes a failover must not undo (a new session, a revocation), so that
- * their answer goes out only once the replica has them too (README, Scaling out). Redis replicates
+ * their answer goes out only once the replica has them too (docs/operations.md, Redis Sentinel). Redis replicates
  * asynchronously: without it, a session revoked just before the primary dies can come back on the
  * promoted replica.
  *
@@ -32,7 +32,7 @@ export class ReplicaTimeoutError extends Error {
  *   replaced (a failover promoted the replica, and this node has not been told yet): the request
  *   fails with a 503 rather than answer a write that the new primary will not have;
  * - if they say it has none (it died, and this primary has been alone since), there is nothing to
- *   wait for: the write is answered unreplicated (the one loss left: README, Scaling out), and WAIT
+ *   wait for: the write is answered unreplicated (the one loss left: docs/operations.md, Redis Sentinel), and WAIT
  *   is skipped for REPLICA_RETRY_MS, so a missing replica costs the other requests at most one
  *   REPLICA_ACK_TIMEOUT_MS stall a second, not one per sign-in.
  */

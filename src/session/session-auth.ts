@@ -46,7 +46,7 @@ export class SessionAuthenticator {
       name: this.cookie.name,
       // 128 random bits (OWASP asks for at least 64), not express-session's default 192: the id is
       // in the session's key, in its user's index and in every cookie, and 128 bits cannot be
-      // guessed either (README, Sessions).
+      // guessed either (docs/sessions.md, The record).
       genid: () => randomBytes(16).toString('base64url'),
       secret: this.secrets,
       store: this.store,
@@ -92,7 +92,7 @@ export class SessionAuthenticator {
     if (!this.store.isStored(req.session)) {
       // express-session made a new, empty session: there was no correctly signed cookie, or the
       // cookie's session is not in Redis (any more). Only then is the signature checked again,
-      // to tell the two apart; a loaded session needs no second check (README, How a request flows).
+      // to tell the two apart; a loaded session needs no second check (docs/sessions.md, One round trip per request).
       return signedSessionId(req.headers.cookie, this.cookie.name, this.secrets) === undefined ? { kind: 'none' } : { kind: 'expired' };
     }
     const { clock, passport: signedIn } = req.session;

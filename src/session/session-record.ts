@@ -1,7 +1,7 @@
 import type { CookieOptions, SessionData } from 'express-session';
 
 /**
- * How a session is stored in `sess:<id>` (README, Sessions): JSON with one-letter keys, and no
+ * How a session is stored in `sess:<id>` (docs/sessions.md, The record): JSON with one-letter keys, and no
  * cookie. connect-redis's default serializer stores the whole `req.session`, the cookie's
  * attributes included, though they are configuration, and its lifetime, though it follows from
  * the clock (session-auth.ts sets it on every request). The store's Lua scripts read the user's

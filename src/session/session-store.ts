@@ -16,7 +16,7 @@ import { expiresAt, type SessionTimeouts } from './session-timeouts.js';
 import './session.types.js';
 
 /**
- * Redis keys (README, Sessions):
+ * Redis keys (docs/sessions.md, Redis keys):
  *   sess:<session id>          the session record, with a TTL equal to the time it has left
  *   user-sessions:<user id>    the user's live session ids, scored by expiry: list and revoke
  *                              without scanning the keyspace

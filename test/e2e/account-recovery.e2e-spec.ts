@@ -11,7 +11,7 @@ import { pacer } from '../../tools/client/pace.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /**
- * Account recovery (README), end to end: requests through nginx, mail through a real SMTP server
+ * Account recovery (docs/security.md), end to end: requests through nginx, mail through a real SMTP server
  * (MailDev), links read from its inbox API and followed. Short link lifetimes, so that expiry is
  * seen without waiting half an hour.
  */
@@ -59,7 +59,7 @@ async function postFrom(localAddress: string, path: string, body: unknown): Prom
 let registrations = 0;
 /**
  * Registers a new user, each from a loopback address of its own: only the first few registrations
- * an hour from one address get their verification mail (README, Account recovery).
+ * an hour from one address get their verification mail (docs/security.md, Mail limits).
  */
 async function register(overrides: Partial<NewUser> = {}): Promise<{ client: Client; user: NewUser; id: string }> {
   const client = new Client(target, undefined, `127.0.2.${++registrations}`);

@@ -7,7 +7,7 @@ import { request } from '../../tools/client/http.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /**
- * What one client address can hold of nginx (SPEC §5, README "When things go wrong"): requests
+ * What one client address can hold of nginx (docs/security.md, Slow clients): requests
  * that never finish sending their headers or their body, from one loopback address, while a
  * client on another address is served. Then the key the per-address limits count by, IPv6 per
  * /64, through a test-only server that takes the client address from a header (this machine has

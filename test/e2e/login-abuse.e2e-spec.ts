@@ -8,7 +8,7 @@ import { paceRateLimited } from '../../tools/client/pace.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /**
- * Login throttling (README, When things go wrong) and "the same body in similar time whether the email exists or not".
+ * Login throttling (docs/security.md, Brute force) and "the same body in similar time whether the email exists or not".
  * Two app instances behind nginx's round robin: consecutive attempts alternate between them, so
  * a lock after the 10th failure proves the counters are shared (in Redis), not per process.
  */

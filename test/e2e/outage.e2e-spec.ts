@@ -9,7 +9,7 @@ import { Client, newUser, signedInClient } from '../../tools/client/client.js';
 import { request, type Response } from '../../tools/client/http.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
-/** No request may take longer than this while a service is down (README, When things go wrong). */
+/** No request may take longer than this while a service is down (docs/operations.md, Outages). */
 const DEADLINE_MS = 2_000;
 const SESSION_STORE_DOWN = { statusCode: 503, error: 'Service Unavailable', message: 'Session store unavailable' };
 const DATABASE_DOWN = { statusCode: 503, error: 'Service Unavailable', message: 'Database unavailable' };

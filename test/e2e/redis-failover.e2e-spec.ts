@@ -1,5 +1,5 @@
 /**
- * Redis failover under load (README, Scaling out): two app instances behind nginx, Redis behind
+ * Redis failover under load (docs/operations.md, Redis Sentinel; the figures: docs/benchmarks.md): two app instances behind nginx, Redis behind
  * three Sentinels. Virtual users sign in, read and sign out through nginx, each from its own
  * loopback address (nginx limits sign-ins per address), while the primary is failed over, and then
  * killed. No request may hang, everything works again within 10 s with nothing restarted, and

@@ -8,7 +8,7 @@ import { connectRedis, sessionIdOf, type TestRedis } from '../../tools/client/re
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /**
- * Session integrity and abuse limits through nginx (README, Sessions and Limits). The races are
+ * Session integrity and abuse limits through nginx (docs/sessions.md; docs/security.md). The races are
  * made to happen in the in-process tier (test/integration); this spec shows the same contract as a
  * client meets it.
  */

@@ -65,7 +65,7 @@ describeNative('npm run stack', () => {
       const ports = [https, http, ...partPorts];
       for (const port of ports) expect(await isListening(port)).toBe(true);
 
-      // Register, sign in and read the profile through nginx, as the README's curl lines do.
+      // Register, sign in and read the profile through nginx, as the curl lines of docs/operations.md do.
       const target = { baseUrl: `https://localhost:${https}`, ca: await caOf(https) };
       const c = new Client(target);
       const user = newUser();

@@ -13,7 +13,7 @@ import { type Services, startServices } from './services.js';
  * The JSON API's controllers and services, through real HTTP with a cookie jar against the app in
  * this process, on real Postgres and Redis: each endpoint's status codes and bodies. Every test
  * makes its own users. All requests come from 127.0.0.1, so the per-address brute-force and mail
- * limits (README, When things go wrong; Account recovery) are shared by the whole file: it makes
+ * limits (docs/security.md, Brute force; Mail limits) are shared by the whole file: it makes
  * only a handful of wrong-password attempts and mail requests in all. Only the first few
  * registrations from an address get their verification mail, so a test that needs that mail
  * registers from a loopback address of its own (registerMailed).
@@ -110,7 +110,7 @@ async function sessionId(c: Client): Promise<string> {
   return sessionIdOfCookieValue((await c.cookie(COOKIE))!.value);
 }
 
-/** The public handle of a session (README, Sessions): a SHA-256 of its id. */
+/** The public handle of a session (docs/sessions.md, The devices list): a SHA-256 of its id. */
 const handleOf = (id: string) => createHash('sha256').update(id).digest('hex');
 
 /** A client holding a copy of another's cookie: the same session, as an attacker who stole it would. */
@@ -476,7 +476,7 @@ describe('POST /api/auth/password-reset/confirm', () => {
     expect((await client().post('/api/auth/password-reset', { email: user.email })).status).toBe(202);
     const token = await mailedToken(user.email, 'password-reset');
 
-    // A refused password leaves the link working (README, Account recovery).
+    // A refused password leaves the link working (docs/security.md, Account recovery).
     const short = await client().post('/api/auth/password-reset/confirm', { token, newPassword: 'short' });
     expect([short.status, short.json()]).toEqual([400, badRequest(['newPassword must be at least 12 characters'])]);
     const res = await client().post('/api/auth/password-reset/confirm', { token, newPassword: NEW_PASSWORD });

@@ -11,7 +11,7 @@ import { captureMail, type CapturedMail } from './mail-outbox.js';
 import { type Services, startServices } from './services.js';
 
 /**
- * The mail limits (README, Account recovery) against the app's own worker, with SMTP replaced by
+ * The mail limits (docs/security.md, Mail limits) against the app's own worker, with SMTP replaced by
  * an outbox (mail-outbox.ts): what one inbox is sent, what one client address can have sent, and
  * that what the app mails by itself never changes what a reset request answers. The app trusts
  * its loopback proxy here, as it trusts nginx, so each test is the client address it names in

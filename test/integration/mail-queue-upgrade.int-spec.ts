@@ -1,5 +1,5 @@
 /**
- * An app upgraded in place from pg-boss 10 (README, Account recovery): the migration sets the old
+ * An app upgraded in place from pg-boss 10 (docs/security.md, Account recovery): the migration sets the old
  * schema aside, and the mail queue queues the mails still waiting there again. The old schema is
  * the part of pg-boss 10's that is read: its version, and the job table's columns used here.
  */

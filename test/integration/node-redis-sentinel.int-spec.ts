@@ -1,6 +1,6 @@
 /**
  * Why the app follows the Sentinels with a client of its own (src/redis/redis-sentinel.ts) rather
- * than node-redis's createSentinel() (README, Scaling out): with the primary killed, the library
+ * than node-redis's createSentinel() (docs/operations.md, Redis Sentinel): with the primary killed, the library
  * holds a command until the Sentinels have promoted the replica, seconds later, while the app's
  * client fails it at once (a 503). Both are given the same Sentinels and the same command timeout.
  * Should node-redis start failing such commands in time, this spec fails: the library's client

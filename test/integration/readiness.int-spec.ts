@@ -1,5 +1,5 @@
 /**
- * /readyz and the mail server (README, When things go wrong): it reports whether mail can go out,
+ * /readyz and the mail server (docs/operations.md, Outages): it reports whether mail can go out,
  * from a check at most MAIL_CHECK_MAX_AGE_MS old, so a burst of readiness probes opens one SMTP
  * connection, not one each (providers throttle connections, and then the reset mails stop).
  * Real MailDev, behind a proxy here that counts the connections made to it.

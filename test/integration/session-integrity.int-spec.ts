@@ -13,7 +13,7 @@ import { startInProcessApp, type InProcessApp } from './in-process-app.js';
 import { type Services, startServices } from './services.js';
 
 /**
- * The races of session integrity (README, Sessions), made to happen: a request is held in flight
+ * The races of session integrity (docs/sessions.md), made to happen: a request is held in flight
  * on purpose, at a gate this spec opens, while another device revokes its session or changes the
  * password. Real Postgres and Redis; the app in this process, so the gate can sit inside it.
  */
@@ -220,7 +220,7 @@ describe('fail closed', () => {
     const { client } = await register();
     const key = await sessionKey(client);
     const record = JSON.parse((await redis.get(key))!) as Record<string, unknown>;
-    // The clock's fields in the stored record (README, Sessions): signed in at, last seen.
+    // The clock's fields in the stored record (docs/sessions.md, The record): signed in at, last seen.
     expect(record).toMatchObject({ c: expect.any(Number), l: expect.any(Number) });
     delete record.c;
     delete record.l;

@@ -9,5 +9,5 @@ export async function connectRedis(url: string): Promise<TestRedis> {
   return client;
 }
 
-/** The session id inside a signed session cookie value: the app's own rule (README, Sessions). */
+/** The session id inside a signed session cookie value: the app's own rule (docs/sessions.md). */
 export { sessionIdOfCookieValue as sessionIdOf } from '../../src/session/session-cookie.js';

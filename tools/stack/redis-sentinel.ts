@@ -1,7 +1,7 @@
 /**
  * The stack's highly available Redis (STACK_REDIS_MODE=sentinel): a primary, one replica and three
  * Sentinels, loopback only, no persistence; the same layout as compose's `ha` profile. Tests can
- * ask for a failover or kill the primary and see the app follow (README, Scaling out).
+ * ask for a failover or kill the primary and see the app follow (docs/operations.md, Redis Sentinel).
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// The bare peer of `npm run bench` (README, Tests and measurements): what most tutorials show,
+// The bare peer of `npm run bench` (docs/benchmarks.md): what most tutorials show,
 // Express 5 + express-session + connect-redis with their defaults, and nothing else. The cookie
 // has Gatehouse's production options, so both send and read the same cookie behind the same
 // nginx. Configured by the bench script through PORT, REDIS_URL and SESSION_SECRET.

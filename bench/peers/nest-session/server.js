@@ -1,4 +1,4 @@
-// The second peer of `npm run bench` (README, Tests and measurements): the smallest NestJS app
+// The second peer of `npm run bench` (docs/benchmarks.md): the smallest NestJS app
 // with sessions, written from the NestJS docs' session recipe (Techniques, Session): one
 // controller, express-session + connect-redis with their defaults, and nothing else. It shows
 // what Nest on Express costs over the bare express-session peer before any of Gatehouse's own
