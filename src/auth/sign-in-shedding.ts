@@ -52,7 +52,7 @@ export class RefusalTally {
  */
 export function shedHashingWhenBusy(app: NestExpressApplication): void {
   const passwords = app.get(PasswordService);
-  const logger = new Logger('SignIn');
+  const logger = new Logger('HashingAdmission');
   const refused = new RefusalTally((count) =>
     logger.warn(
       `${count} password requests answered 503 in the last ${REFUSAL_REPORT_MS / 1000} s: every hashing thread busy, the queue full`,

@@ -13,7 +13,7 @@ import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/
  *   routes; `npm run lint` and the in-process tier fail when the two differ);
  * - when it `hashes`, it is admitted only while password hashing has room, else it answers 503
  *   with Retry-After before anything else runs for it (src/auth/sign-in-shedding.ts);
- * - the e2e clients pace their requests to it (test/support/pace.ts).
+ * - the e2e clients pace their requests to it (tools/client/pace.ts).
  * A marked route's method must be unsafe: nginx never limits a GET.
  */
 export interface RoutePolicyOptions {

@@ -1,5 +1,5 @@
 /**
- * `npm run dev` (README, Without Docker): the stack of `npm run stack` with the app rebuilt and
+ * `npm run dev` (README, The two commands): the stack of `npm run stack` with the app rebuilt and
  * restarted on each saved change. `tsc --watch` compiles src/ (and the rest of
  * tsconfig.build.json) into dist/; after each compile without errors the app instances are
  * restarted, while Postgres, Redis and the inbox keep running, so users, sessions and
