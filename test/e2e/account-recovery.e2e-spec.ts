@@ -6,6 +6,7 @@ import { MAIL_REQUESTS_PER_ADDRESS, MAIL_WINDOW_SECONDS, MAILS_PER_EMAIL } from 
 import { MAIL_CHECK_MAX_AGE_MS } from '../../src/mail/mailer.js';
 import { Client, newUser, type NewUser } from '../../tools/client/client.js';
 import { request, type Response } from '../../tools/client/http.js';
+import { eventually } from '../support/eventually.js';
 import { inbox, linkIn, RESET_SUBJECT, tokenOf, VERIFY_SUBJECT, waitForMails } from '../support/mail.js';
 import { pacer } from '../../tools/client/pace.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
@@ -298,11 +299,7 @@ describeNative('mail limits', () => {
     );
     // The worker drops the one mail past the inbox's budget, and says so.
     const dropped = `password-reset mail for user ${id} not sent: the address had its ${MAILS_PER_EMAIL} mails of the hour`;
-    const deadline = Date.now() + 15_000;
-    while (!target.stack!.appLogs().includes(dropped)) {
-      if (Date.now() > deadline) throw new Error('the worker never dropped the mail past the budget');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await eventually('the worker to drop the mail past the budget', () => target.stack!.appLogs().includes(dropped), { timeoutMs: 15_000 });
     await waitForMails(target.stack!.mailUrl, user.email, RESET_SUBJECT, MAILS_PER_EMAIL - 1);
     const mails = (await inbox(target.stack!.mailUrl)).filter((mail) => mail.to.some((to) => to.address === user.email));
     expect(mails).toHaveLength(MAILS_PER_EMAIL);
@@ -393,13 +390,15 @@ describeNative('mail server outage', () => {
     let mailBack = false;
     try {
       // /readyz answers from a check at most MAIL_CHECK_MAX_AGE_MS old: it may say up until then.
-      const downBy = Date.now() + MAIL_CHECK_MAX_AGE_MS + 2_000;
-      let ready = await new Client(target).get('/readyz');
-      while (ready.json<{ mail: string }>().mail !== 'down' && Date.now() < downBy) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        ready = await new Client(target).get('/readyz');
-      }
-      expect([ready.status, ready.json<{ mail: string }>().mail]).toEqual([200, 'down']);
+      const ready = await eventually(
+        '/readyz to say mail: down',
+        async () => {
+          const res = await new Client(target).get('/readyz');
+          return res.json<{ mail: string }>().mail === 'down' && res;
+        },
+        { timeoutMs: MAIL_CHECK_MAX_AGE_MS + 2_000, intervalMs: 250 },
+      );
+      expect(ready.status).toBe(200);
 
       const start = performance.now();
       const res = await post(new Client(target), '/api/auth/password-reset', { email: user.email });
@@ -408,11 +407,7 @@ describeNative('mail server outage', () => {
 
       // The worker tried and failed; the job waits in Postgres for its retry.
       const failed = `password-reset mail for user ${id} not sent (attempt 1 of 10, will retry)`;
-      const deadline = Date.now() + 15_000;
-      while (!stack.appLogs().includes(failed)) {
-        if (Date.now() > deadline) throw new Error('the app never tried to send the mail');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await eventually('the app to try to send the mail', () => stack.appLogs().includes(failed), { timeoutMs: 15_000 });
       // A restart in between loses nothing: the job is durable.
       expect(await stack.stopApp(0)).toBe(0);
       await stack.startMail();

@@ -4,6 +4,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { PortPicker } from '../../tools/stack/machine.js';
 import { request } from '../../tools/client/http.js';
+import { eventually } from '../support/eventually.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /**
@@ -122,11 +123,6 @@ async function stillOpenAfter(held: Held[], ms: number): Promise<number> {
   return held.filter((h) => !h.isClosed()).length;
 }
 
-async function until(condition: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-}
-
 /** A GET /healthz through nginx from `localAddress`, with its latency. */
 async function healthzFrom(localAddress: string): Promise<{ status: number | string; ms: number }> {
   const start = performance.now();
@@ -196,7 +192,7 @@ describeNative('nginx: what one address can hold (native stack: needs loopback a
     try {
       expect(failed).toBe(0);
       const answered = () => held.filter((h) => h.received() !== '');
-      await until(() => answered().length >= extra, 5_000);
+      await eventually(`nginx to answer the ${extra} requests past the limit`, () => answered().length >= extra, { timeoutMs: 5_000 });
       expect(answered().length).toBe(extra);
       for (const h of answered()) {
         expect(h.received()).toMatch(/^HTTP\/1\.1 429 /);
@@ -235,11 +231,9 @@ describeNative('nginx: what one address can hold (native stack: needs loopback a
       // Each held request counts once nginx has read its headers: until a request from the very
       // same address is refused, the others' answers would prove nothing.
       for (const client of ['2001:db8:1:2::1', '198.51.100.7']) {
-        const deadline = Date.now() + 5_000;
-        while ((await fromClient(client, '/hold')).status !== 429) {
-          if (Date.now() > deadline) throw new Error(`the request held for ${client} is not counted`);
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
+        await eventually(`the request held for ${client} to be counted`, async () => (await fromClient(client, '/hold')).status === 429, {
+          timeoutMs: 5_000,
+        });
       }
       const statuses: Record<string, number> = {};
       for (const client of ['2001:db8:1:2::ffff', '::ffff:198.51.100.7', '2001:db8:1:3::1', '198.51.100.8']) {

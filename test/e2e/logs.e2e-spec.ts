@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, newUser } from '../../tools/client/client.js';
 import type { Response } from '../../tools/client/http.js';
 import { sessionIdOf } from '../../tools/client/redis.js';
+import { eventually } from '../support/eventually.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 const COOKIE = '__Host-sid';
@@ -14,17 +15,18 @@ interface RequestLine {
 }
 
 /** pino-http's line for this request id, once the app has written it (logs arrive asynchronously). */
-async function requestLine(target: Target, id: string): Promise<RequestLine> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    for (const line of target.stack!.appLogs().split('\n')) {
-      if (!line.includes(id)) continue;
-      const entry = JSON.parse(line) as Partial<RequestLine>;
-      if (entry.req?.id === id && entry.res) return entry as RequestLine;
-    }
-    if (Date.now() > deadline) throw new Error(`no request line for ${id} in the app logs`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+function requestLine(target: Target, id: string): Promise<RequestLine> {
+  return eventually(
+    `the request line for ${id} in the app logs`,
+    () =>
+      target
+        .stack!.appLogs()
+        .split('\n')
+        .filter((line) => line.includes(id))
+        .map((line) => JSON.parse(line) as Partial<RequestLine>)
+        .find((entry): entry is RequestLine => entry.req?.id === id && entry.res !== undefined),
+    { timeoutMs: 5_000 },
+  );
 }
 
 /** The app's logs are only readable on the native stack. */

@@ -3,10 +3,10 @@
  * quick JSON 503 (it never waits on a reconnect), liveness stays up, readiness names the service,
  * and when the service is back the app recovers by itself: same processes, same sessions.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { Client, newUser, signedInClient } from '../../tools/client/client.js';
 import { request, type Response } from '../../tools/client/http.js';
+import { eventually } from '../support/eventually.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /** No request may take longer than this while a service is down (docs/operations.md, Outages). */
@@ -23,13 +23,15 @@ async function timed(send: () => Promise<Response>): Promise<{ res: Response; ms
 }
 
 /** GET /readyz until it answers `status`; the app is given a few seconds to notice. */
-async function readyzOnceItIs(status: number): Promise<Response> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const res = await request(target.baseUrl, { path: '/readyz', ca: target.ca });
-    if (res.status === status || Date.now() > deadline) return res;
-    await sleep(200);
-  }
+function readyzOnceItIs(status: number): Promise<Response> {
+  return eventually(
+    `/readyz to answer ${status}`,
+    async () => {
+      const res = await request(target.baseUrl, { path: '/readyz', ca: target.ca });
+      return res.status === status && res;
+    },
+    { timeoutMs: 10_000, intervalMs: 200 },
+  );
 }
 
 describeNative('outages of Redis and Postgres (native stack: pauses and stops them)', () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { Client, newUser } from '../../tools/client/client.js';
 import { request } from '../../tools/client/http.js';
+import { eventually } from '../support/eventually.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /**
@@ -58,7 +59,7 @@ describeNative('TRUST_PROXY set to nginx only', () => {
     // it shows the app's output has been read that far, so its absence is not just a late line.
     const after = `after-${randomUUID()}`;
     expect((await c.get('/readyz', { 'x-request-id': after })).status).toBe(200);
-    await until(() => target.stack!.appLogs().includes(after));
+    await eventually(`${after} in the app logs`, () => target.stack!.appLogs().includes(after), { timeoutMs: 5_000 });
     expect(target.stack!.appLogs()).not.toContain('Session cookie NOT sent');
   });
 
@@ -80,12 +81,3 @@ describeNative('TRUST_PROXY set to nginx only', () => {
     expect(direct.headers['set-cookie']).toBeUndefined();
   });
 });
-
-/** Polls `check` until it is true, for at most 5 s. */
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('not seen in the app logs within 5 s');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

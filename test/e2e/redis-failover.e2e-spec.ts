@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { Client, newUser, type NewUser } from '../../tools/client/client.js';
 import { request } from '../../tools/client/http.js';
+import { eventually } from '../support/eventually.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 import { connectRedis } from '../../tools/client/redis.js';
 
@@ -99,7 +100,9 @@ async function underLoad(users: NewUser[], failover: () => Promise<unknown>) {
   const load = new Load(users);
   try {
     // Steady state first: the load runs cleanly before anything happens.
-    await until(() => load.samples.filter((s) => s.status === OK_STATUS[s.what]).length >= 20, 20_000, 'the load to get going');
+    await eventually('the load to get going', () => load.samples.filter((s) => s.status === OK_STATUS[s.what]).length >= 20, {
+      timeoutMs: 20_000,
+    });
     const started = performance.now();
     await failover();
     const lastFailure = (): number =>
@@ -107,10 +110,10 @@ async function underLoad(users: NewUser[], failover: () => Promise<unknown>) {
         started,
         ...load.samples.filter((s) => s.start >= started - HANG_LIMIT_MS && s.status !== OK_STATUS[s.what]).map((s) => s.end),
       );
-    await until(
-      () => performance.now() - lastFailure() >= CLEAN_SPELL_MS && load.samples.some((s) => s.start > lastFailure() && s.what === 'login'),
-      RECOVERY_LIMIT_MS + 2 * CLEAN_SPELL_MS,
+    await eventually(
       'a clean spell of requests',
+      () => performance.now() - lastFailure() >= CLEAN_SPELL_MS && load.samples.some((s) => s.start > lastFailure() && s.what === 'login'),
+      { timeoutMs: RECOVERY_LIMIT_MS + 2 * CLEAN_SPELL_MS },
     );
     await load.stop();
     const after = load.samples.filter((s) => s.end >= started);
@@ -126,14 +129,6 @@ async function underLoad(users: NewUser[], failover: () => Promise<unknown>) {
     };
   } finally {
     await load.stop();
-  }
-}
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { Client, signedInClient } from '../../tools/client/client.js';
+import { eventually } from '../support/eventually.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 const EXIT_DEADLINE_MS = 5_000;
@@ -17,39 +18,40 @@ let target: Target;
 /** Each app instance's log lines. */
 const logs: string[][] = [[], []];
 
-/** True once nothing listens on the instance's port any more (polls for a second). */
-async function refusesConnections(url: string): Promise<boolean> {
+/** Resolves once nothing listens on the instance's port any more (polls for a second). */
+async function refusesConnections(url: string): Promise<void> {
   const { hostname, port } = new URL(url);
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const refused = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: hostname, port: Number(port) });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(false);
-      });
-      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
-    });
-    if (refused) return true;
-    await sleep(50);
-  }
-  return false;
+  await eventually(
+    `nothing to listen on ${url}`,
+    () =>
+      new Promise<boolean>((resolve) => {
+        const socket = net.connect({ host: hostname, port: Number(port) });
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(false);
+        });
+        socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+      }),
+    { timeoutMs: 1_000 },
+  );
 }
 
 /** Sends requests through nginx until instance `i` has logged one: it is back in the rotation. */
 async function untilInRotation(client: Client, i: number): Promise<void> {
-  // nginx tries a failed server again after fail_timeout (10 s) from its last failure; twice that
-  // leaves room for a loaded machine.
-  const deadline = Date.now() + 25_000;
   const sent: string[] = [];
-  while (Date.now() < deadline) {
-    const id = `rotation-${i}-${sent.length}-${Date.now()}`;
-    sent.push(id);
-    await client.get('/readyz', { 'x-request-id': id }); // logged, unlike the /healthz probes
-    // Any of them: a request's log line can reach us a moment after its response.
-    if (logs[i].some((line) => sent.some((earlier) => line.includes(earlier)))) return;
-    await sleep(100);
-  }
-  throw new Error(`app instance ${i} did not get back into nginx's rotation`);
+  await eventually(
+    `app instance ${i} to get back into nginx's rotation`,
+    async () => {
+      const id = `rotation-${i}-${sent.length}-${Date.now()}`;
+      sent.push(id);
+      await client.get('/readyz', { 'x-request-id': id }); // logged, unlike the /healthz probes
+      // Any of them: a request's log line can reach us a moment after its response.
+      return logs[i].some((line) => sent.some((earlier) => line.includes(earlier)));
+    },
+    // nginx tries a failed server again after fail_timeout (10 s) from its last failure; twice
+    // that leaves room for a loaded machine.
+    { timeoutMs: 25_000, intervalMs: 100 },
+  );
 }
 
 describeNative('graceful shutdown and restarts (native stack: two app instances)', () => {
@@ -97,7 +99,7 @@ describeNative('graceful shutdown and restarts (native stack: two app instances)
 
     const t0 = performance.now();
     const exited = stack.stopApp(0, 'SIGTERM');
-    expect(await refusesConnections(stack.appUrls[0])).toBe(true);
+    await refusesConnections(stack.appUrls[0]);
     await sleep(500); // the body still incomplete half a second into the shutdown: the app must wait for it
     login.end(body.slice(half));
 
@@ -144,9 +146,7 @@ describeNative('graceful shutdown and restarts (native stack: two app instances)
     const workers = Array.from({ length: 4 }, worker);
 
     // Instance 0 is serving the load before it is stopped.
-    const serving = Date.now() + 5_000;
-    while (!logs[0].some((line) => line.includes('load-')) && Date.now() < serving) await sleep(50);
-    expect(logs[0].join('\n')).toContain('load-');
+    await eventually('instance 0 to serve the load', () => logs[0].some((line) => line.includes('load-')), { timeoutMs: 5_000 });
     expect(await stack.stopApp(0)).toBe(0);
     await sleep(500);
     await stack.startApp(0);

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually } from '../support/eventually.js';
 import type { RedisNode } from '../../src/config/config.schema.js';
 import { redisClient, type RedisTls } from '../../src/redis/redis-client.js';
 import { RedisScript } from '../../src/redis/redis-script.js';
@@ -39,14 +40,6 @@ function followerOf(sentinels: RedisNode[], tls?: RedisTls): SentinelPrimary {
   });
 }
 
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('SentinelPrimary (real Sentinels)', () => {
   beforeAll(async () => {
     const started = await startStandaloneSentinels();
@@ -62,28 +55,28 @@ describe('SentinelPrimary (real Sentinels)', () => {
   it('connects to the primary the Sentinels name, and sees its replica up', async () => {
     expect(primary.primary?.port).toBe(await sentinel.primaryPort());
     expect(await ECHO_SCRIPT.run(primary.client, ['k'], ['before'])).toBe('before');
-    await eventually(() => primary.replicaUp);
+    await eventually('the replica to be seen up', () => primary.replicaUp);
   });
 
   it('follows SENTINEL FAILOVER with the same client object; the script runs on the new primary although it never saw it', async () => {
     const client = primary.client;
     const promoted = await sentinel.failover();
-    await eventually(() => primary.primary?.port === promoted);
+    await eventually('the client to follow the promoted primary', () => primary.primary?.port === promoted);
     // Redis 7 replicates a script's effects, not the script: the new primary answers NOSCRIPT first.
     const [known] = (await redisCommand(promoted, ['SCRIPT', 'EXISTS', ECHO_SHA])) as number[];
     expect(known).toBe(0);
-    await eventually(async () => (await ECHO_SCRIPT.run(client, ['k'], ['after']).catch(() => null)) === 'after');
+    await eventually('the script to run on the new primary', async () => (await ECHO_SCRIPT.run(client, ['k'], ['after'])) === 'after');
     expect(await client.get('k')).toBe('after');
   }, 60_000);
 
   it('follows a killed primary, and then knows it has no replica up (nothing to WAIT for)', async () => {
     await sentinel.settled();
-    await eventually(() => primary.replicaUp);
+    await eventually('the replica to be seen up', () => primary.replicaUp);
     const killed = await sentinel.killPrimary();
     const promoted = await sentinel.primaryOtherThan(killed);
-    await eventually(() => primary.primary?.port === promoted);
+    await eventually('the client to follow the promoted primary', () => primary.primary?.port === promoted);
     expect(await primary.client.get('k')).toBe('after');
-    await eventually(() => !primary.replicaUp);
+    await eventually('the client to see no replica up', () => !primary.replicaUp);
   }, 60_000);
 });
 

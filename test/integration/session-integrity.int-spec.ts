@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Controller, Get } from '@nestjs/common';
 import { ClientOfflineError } from 'redis';
@@ -9,6 +8,7 @@ import { sessionIdOfCookieValue } from '../../src/session/session-cookie.js';
 import { SessionStore } from '../../src/session/session-store.js';
 import { Client, newUser, signedInClient } from '../../tools/client/client.js';
 import { connectRedis, type TestRedis } from '../../tools/client/redis.js';
+import { eventually } from '../support/eventually.js';
 import { startInProcessApp, type InProcessApp } from './in-process-app.js';
 import { type Services, startServices } from './services.js';
 
@@ -260,7 +260,7 @@ describe('bounded hashing', () => {
       new Client(inProcess.target).post('/api/auth/login', { email: `queued-${i}@example.com`, password: 'not the password' }),
     );
     await held.reached;
-    while (!passwords.busy) await sleep(10); // the other admitted sign-ins reach the queue
+    await eventually('the other admitted sign-ins to reach the queue', () => passwords.busy, { intervalMs: 10 });
     const refusals = [
       await new Client(inProcess.target).post('/api/auth/login', { email: 'refused@example.com', password: 'not the password' }),
       await new Client(inProcess.target).post('/api/auth/register', newUser()),

@@ -2,6 +2,7 @@
  * The stack's inbox: MailDev's REST API (`GET /email`), polled with a deadline, never slept on.
  */
 import { request } from '../../tools/client/http.js';
+import { eventually } from './eventually.js';
 
 export interface Mail {
   id: string;
@@ -23,17 +24,16 @@ export async function inbox(mailUrl: string): Promise<Mail[]> {
 }
 
 /** The mails to `address` whose subject matches, once there are at least `count` of them. */
-export async function waitForMails(mailUrl: string, address: string, subject: RegExp, count = 1, timeoutMs = 20_000): Promise<Mail[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const mails = (await inbox(mailUrl).catch(() => [])).filter(
-      (mail) => mail.to.some((to) => to.address === address) && subject.test(mail.subject),
-    );
-    if (mails.length >= count) return mails;
-    if (Date.now() > deadline)
-      throw new Error(`no ${count} mail(s) "${subject.source}" to ${address} within ${timeoutMs} ms (found ${mails.length})`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
+export function waitForMails(mailUrl: string, address: string, subject: RegExp, count = 1, timeoutMs = 20_000): Promise<Mail[]> {
+  return eventually(
+    `${count} mail(s) "${subject.source}" to ${address}`,
+    async () => {
+      const mails = (await inbox(mailUrl)).filter((mail) => mail.to.some((to) => to.address === address) && subject.test(mail.subject));
+      if (mails.length < count) throw new Error(`found ${mails.length}`);
+      return mails;
+    },
+    { timeoutMs, intervalMs: POLL_MS },
+  );
 }
 
 export const RESET_SUBJECT = /^Reset your Gatehouse password$/;
