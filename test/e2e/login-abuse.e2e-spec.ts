@@ -4,7 +4,8 @@ import { ADDRESS_FAILURE_LIMIT, EMAIL_FAILURE_LIMIT, FAILURE_WINDOW_SECONDS } fr
 import { RESET_CONFIRMS_PER_ADDRESS } from '../../src/recovery/password-reset.service.js';
 import { Client, newUser, signedInClient } from '../../tools/client/client.js';
 import { request, type Response } from '../../tools/client/http.js';
-import { paceRateLimited } from '../../tools/client/pace.js';
+import { ownAddress, paceRateLimited, pacerFor, waitForRefill } from '../../tools/client/pace.js';
+import { eventually } from '../support/eventually.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /**
@@ -61,14 +62,14 @@ describe('per-email lock after consecutive failures', () => {
     // Attempts are counted before the password check: checking first and counting afterwards
     // would let all of them through, as none has failed yet when the others are checked.
     const { user } = await register();
+    const from = ownAddress(target); // so many sign-ins at once: nginx's bucket of an address no other test uses
     const guesses = await Promise.all(
       Array.from({ length: 2 * EMAIL_FAILURE_LIMIT }, () =>
-        new Client(target).post('/api/auth/login', { email: user.email, password: WRONG }),
+        new Client(target, undefined, from).post('/api/auth/login', { email: user.email, password: WRONG }),
       ),
     );
     const statuses = guesses.map((res) => res.status).sort();
     expect(statuses).toEqual([...Array(EMAIL_FAILURE_LIMIT).fill(401), ...Array(EMAIL_FAILURE_LIMIT).fill(429)]);
-    await new Promise((resolve) => setTimeout(resolve, 2_000)); // let nginx's bucket for this address refill
   });
 
   it('locks an email that has no account just the same (the lock tells nothing)', async () => {
@@ -94,13 +95,14 @@ describeNative('per-address lock (native stack: needs a second client address)',
   it(`answers 429 to an address after more than ${ADDRESS_FAILURE_LIMIT} failures, whatever the email; other addresses still get in`, async () => {
     const attacker = '127.0.0.2';
     const statuses: number[] = [];
+    const pace = pacerFor(target, attacker); // raw requests: nginx counts per address too, stay under it
     for (let i = 0; i <= ADDRESS_FAILURE_LIMIT; i++) {
-      await paceRateLimited(); // a raw request: nginx counts per address too, stay under it
+      await pace();
       statuses.push((await loginFrom(attacker, newUser().email)).status);
     }
     expect(statuses.filter((status) => status !== 401)).toEqual([]);
 
-    await paceRateLimited();
+    await pace();
     expectThrottled(await loginFrom(attacker, newUser().email), ADDRESS_LOCKED);
     expect((await login(newUser().email, WRONG)).status).toBe(401); // from 127.0.0.1
   });
@@ -115,10 +117,12 @@ describeNative('a flood of bogus reset confirmations (native stack: many client 
     for (let i = 0; i < SIGN_INS; i++) users.push((await register()).user);
     // Each flooding address stays under nginx's limit (one request per 110 ms) and sends as many
     // as its reset-confirmation budget allows; a bogus token is refused before any hash.
+    let answered = 0;
     const flood = Array.from({ length: FLOODERS }, async (_, i) => {
+      const pace = pacerFor(target, `127.0.1.${10 + i}`);
       const statuses: number[] = [];
       for (let n = 0; n < RESET_CONFIRMS_PER_ADDRESS; n++) {
-        const started = performance.now();
+        await pace();
         const res = await request(target.baseUrl, {
           method: 'POST',
           path: '/api/auth/password-reset/confirm',
@@ -128,11 +132,11 @@ describeNative('a flood of bogus reset confirmations (native stack: many client 
           headers: { origin: target.baseUrl },
         });
         statuses.push(res.status);
-        await new Promise((resolve) => setTimeout(resolve, Math.max(0, 110 - (performance.now() - started))));
+        answered++;
       }
       return statuses;
     });
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the flood is under way
+    await eventually('the flood to be under way', () => answered >= FLOODERS);
     const signIns = await Promise.all(
       users.map((user, i) =>
         request(target.baseUrl, {
@@ -203,15 +207,19 @@ describe('no account enumeration by timing', () => {
 });
 
 describe("nginx's per-address rate limit on login and register POSTs", () => {
-  // nginx allows 10/s with a burst of 20: two seconds refill the bucket for whatever comes next.
-  afterEach(() => new Promise((resolve) => setTimeout(resolve, 2_500)));
+  // Each burst drains its address's bucket: natively an address of the test's own; against a
+  // deployment the one all tests share, which must refill for whatever comes next.
+  afterEach(async () => {
+    if (!target.stack) await waitForRefill();
+  });
 
   it.each(['/api/auth/login', '/api/auth/register'])('answers a burst to %s with a JSON 429 and Retry-After', async (path) => {
     // An empty body: the requests that get through are 400s, so no failure is counted and no user
     // created. Raw requests, not the paced client: this burst is meant to hit the limit.
+    const localAddress = ownAddress(target);
     const burst = await Promise.all(
       Array.from({ length: 40 }, () =>
-        request(target.baseUrl, { method: 'POST', path, body: {}, ca: target.ca, headers: { origin: target.baseUrl } }),
+        request(target.baseUrl, { method: 'POST', path, body: {}, ca: target.ca, localAddress, headers: { origin: target.baseUrl } }),
       ),
     );
     const statuses = burst.map((res) => res.status);

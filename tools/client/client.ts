@@ -3,7 +3,7 @@ import { type Cookie, CookieJar } from 'tough-cookie';
 import { isSafeMethod } from '../../src/common/safe-methods.js';
 import type { Stack } from '../stack/stack.js';
 import { request, type Response } from './http.js';
-import { isRateLimited, paceRateLimited } from './pace.js';
+import { isRateLimited, pacerFor } from './pace.js';
 
 /**
  * What a client talks to: a fresh native stack (nginx + app + Postgres + Redis from this machine's
@@ -42,7 +42,7 @@ export class Client {
 
   async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ClientResponse> {
     const url = this.target.baseUrl + path;
-    if (this.target.nginx !== false && isRateLimited(method, path)) await paceRateLimited();
+    if (this.target.nginx !== false && isRateLimited(method, path)) await pacerFor(this.target, this.localAddress)();
     const cookie = await this.jar.getCookieString(url);
     const res = await request(this.target.baseUrl, {
       method,
