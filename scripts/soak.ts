@@ -8,9 +8,11 @@
  * session, session list, logout, and checks every answer. Virtual users come from their own
  * loopback address (127.0.0.<10 + n>), as distinct clients do: nginx limits login and register
  * POSTs per address (10/s), and one address for all of them would measure that limit instead.
- * Only the stack on this machine is ever contacted.
+ * For the same reason each paces its own address's requests under that limit (tools/client/pace.ts),
+ * never queueing behind the others'. Only the stack on this machine is ever contacted.
  *
- * Reports requests and rate, errors (must be 0), p50/p99 latency, the app's resident memory at
+ * Reports requests and rate, errors (must be 0), p50/p99 latency (from the moment a request is
+ * sent: a client's wait for its turn is not the app's latency), the app's resident memory at
  * start and end, and whether every logged-out session left its Redis keys behind. Exits 1 on any
  * error or leftover key. The e2e suite runs a short version (test/e2e/soak.e2e-spec.ts).
  */

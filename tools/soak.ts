@@ -54,7 +54,8 @@ function percentile(sorted: number[], p: number): number {
 export async function soak(stack: Stack, options: SoakOptions): Promise<SoakReport> {
   const pid = stack.appPid(0);
   if (pid === undefined) throw new Error('app instance 0 is not running');
-  const target: Target = { baseUrl: stack.baseUrl, ca: stack.caCert };
+  // With its stack, so the clients pace per address, as nginx limits (pacerFor).
+  const target: Target = { baseUrl: stack.baseUrl, ca: stack.caCert, stack };
   const origin = { origin: stack.baseUrl };
 
   const latencies: { name: string; ms: number }[] = [];
@@ -81,7 +82,7 @@ export async function soak(stack: Stack, options: SoakOptions): Promise<SoakRepo
       const t0 = performance.now();
       try {
         const res = await send();
-        latencies.push({ name, ms: performance.now() - t0 });
+        latencies.push({ name, ms: res.ms });
         if (res.status === expected) return res;
         fail(name, `${res.status} ${res.body.slice(0, 200)}`);
       } catch (error) {

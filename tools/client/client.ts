@@ -23,6 +23,8 @@ export interface Target {
 export interface ClientResponse extends Response {
   /** Each Set-Cookie header line as the client received it. */
   setCookies: string[];
+  /** From the moment the request was sent to the end of its response: never the wait for its turn (pace.ts). */
+  ms: number;
 }
 
 /**
@@ -44,6 +46,7 @@ export class Client {
     const url = this.target.baseUrl + path;
     if (this.target.nginx !== false && isRateLimited(method, path)) await pacerFor(this.target, this.localAddress)();
     const cookie = await this.jar.getCookieString(url);
+    const sent = performance.now();
     const res = await request(this.target.baseUrl, {
       method,
       path,
@@ -57,9 +60,10 @@ export class Client {
         ...headers,
       },
     });
+    const ms = performance.now() - sent;
     const raw = res.headers['set-cookie'] ?? [];
     for (const line of raw) await this.jar.setCookie(line, url);
-    return { ...res, setCookies: raw };
+    return { ...res, setCookies: raw, ms };
   }
 
   get(path: string, headers?: Record<string, string>) {
