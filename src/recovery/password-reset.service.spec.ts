@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import type { PasswordService } from '../auth/password.service.js';
+import type { PasswordService } from '../passwords/password.service.js';
 import type { MailJob, MailQueue } from '../mail/mail-queue.js';
 import type { MailThrottle } from '../mail/mail-throttle.js';
-import type { RedisClient } from '../redis/redis.module.js';
-import type { SessionService } from '../session/session.service.js';
+import type { RedisClient } from '../redis/redis-client.js';
+import type { UserSessions } from '../session/user-sessions.js';
 import type { User } from '../users/user.entity.js';
 import type { UsersService } from '../users/users.service.js';
 import type { AccountTokensService } from './account-tokens.service.js';
@@ -48,7 +48,7 @@ function service(refusal?: Error) {
   const reset = new PasswordResetService(
     recording('users', lookups) as UsersService,
     recording('passwords', lookups) as PasswordService,
-    recording('sessions', lookups) as SessionService,
+    recording('sessions', lookups) as UserSessions,
     recording('tokens', lookups) as AccountTokensService,
     queue,
     throttle,
@@ -57,7 +57,7 @@ function service(refusal?: Error) {
   return { reset, lookups, queued, counted };
 }
 
-describe('PasswordResetService.request: the same work whether or not the email has an account (README, Account recovery)', () => {
+describe('PasswordResetService.request: the same work whether or not the email has an account (docs/security.md, Enumeration)', () => {
   // What makes the answer and its timing tell nothing is structural: the request path never asks
   // whether the account exists; the mail worker does, later, out of the request's time. A timing
   // test cannot pin this (an indexed lookup costs well under a millisecond, less than the noise);

@@ -1,24 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type Cookie, CookieJar } from 'tough-cookie';
 import { isSafeMethod } from '../../src/common/safe-methods.js';
-import type { Stack } from '../stack/stack.js';
 import { request, type Response } from './http.js';
 import { isRateLimited, pacerFor } from './pace.js';
+import type { Target } from './target.js';
 
-/**
- * What a client talks to: a fresh native stack (nginx + app + Postgres + Redis from this machine's
- * binaries) or, for the e2e specs given E2E_BASE_URL (and E2E_CA_FILE, the certificate to pin), an
- * existing deployment, e.g. `docker compose up` in the smoke test (test/support/target.ts).
- */
-export interface Target {
-  baseUrl: string;
-  /** PEM of the CA to trust (the stack's self-signed certificate). */
-  ca: string;
-  /** The native stack, when the spec started one; undefined against an external deployment. */
-  stack?: Stack;
-  /** False for the app alone (the in-process tier): no nginx, so no rate limit to pace for. */
-  nginx?: boolean;
-}
+export type { Target } from './target.js';
 
 export interface ClientResponse extends Response {
   /** Each Set-Cookie header line as the client received it. */
