@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { parseConfig } from './config.schema.js';
+import { CONFIG_VARIABLES, configFix, parseConfig } from './config.schema.js';
 
 const SECRET = 'a'.repeat(40);
 const base = {
@@ -231,5 +231,17 @@ describe('parseConfig', () => {
         'REDIS_PASSWORD_FILE: cannot read the file (ENOENT)',
       ]);
     });
+  });
+});
+
+describe('the variables', () => {
+  it('each has its fix beside its rule (what the doctor prints when the app refuses it)', () => {
+    expect(CONFIG_VARIABLES.filter((variable) => !configFix(variable))).toEqual([]);
+  });
+
+  it("each has a row in the README's Configuration table", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+    expect(CONFIG_VARIABLES.filter((variable) => !table.includes(`| \`${variable}\` |`))).toEqual([]);
   });
 });

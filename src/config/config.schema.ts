@@ -5,7 +5,8 @@ import { resolveSecretFiles } from './secret-files.js';
 import { cookieNameProblems, defaultCookieName, type SessionCookieConfig } from './session-cookie-name.js';
 
 /**
- * The whole environment contract (README, Configuration) in one place. Every message names the variable and
+ * The whole environment contract (README, Configuration) in one place: each variable's rule and,
+ * in its describe(), what to do when it is refused (the doctor prints that as the fix). Every message names the variable and
  * says what is wrong with it, but never echoes the value: a mistyped secret must not end up in a
  * deployment log.
  */
@@ -68,46 +69,63 @@ const envSchema = z.object({
   NODE_ENV: optional
     .transform((v) => v ?? 'development')
     .refine((v) => (NODE_ENVS as readonly string[]).includes(v), { error: 'must be development, production or test' })
-    .transform((v) => v as (typeof NODE_ENVS)[number]),
-  PORT: integer(3000, 1, 65535),
-  HOST: optional.transform((v) => v ?? '0.0.0.0'),
-  DATABASE_URL: required.refine((v) => /^postgres(ql)?:\/\/./.test(v), {
-    error: 'must be a postgres:// URL',
-  }),
+    .transform((v) => v as (typeof NODE_ENVS)[number])
+    .describe('set NODE_ENV=production (or development, test)'),
+  PORT: integer(3000, 1, 65535).describe('set PORT to a port number from 1 to 65535'),
+  HOST: optional.transform((v) => v ?? '0.0.0.0').describe('set HOST to the address the app listens on (default 0.0.0.0)'),
+  DATABASE_URL: required
+    .refine((v) => /^postgres(ql)?:\/\/./.test(v), {
+      error: 'must be a postgres:// URL',
+    })
+    .describe('set DATABASE_URL=postgres://user:password@host:5432/database'),
   // Required unless REDIS_SENTINELS is set: checked below, where both are known.
-  REDIS_URL: optional.refine((v) => v === undefined || /^rediss?:\/\/./.test(v), {
-    error: 'must be a redis:// or rediss:// URL',
-  }),
-  REDIS_PASSWORD: optional,
+  REDIS_URL: optional
+    .refine((v) => v === undefined || /^rediss?:\/\/./.test(v), {
+      error: 'must be a redis:// or rediss:// URL',
+    })
+    .describe('set REDIS_URL=redis://host:6379, or REDIS_SENTINELS to find the primary through Sentinels'),
+  REDIS_PASSWORD: optional.describe('set REDIS_PASSWORD to the password Redis (and its Sentinels) require, or unset it'),
   REDIS_SENTINELS: optional
     .transform((v) => (v === undefined ? undefined : parseNodes(v)))
     .refine((v) => v !== null, { error: 'must be a comma list of host:port' })
-    .transform((v) => v ?? undefined),
-  REDIS_TLS: bool,
+    .transform((v) => v ?? undefined)
+    .describe('set REDIS_SENTINELS=host:26379,host:26379,host:26379 (the Sentinels, comma-separated)'),
+  REDIS_TLS: bool.describe('unset REDIS_TLS with REDIS_URL, and give a rediss:// URL for TLS; REDIS_TLS=true is for REDIS_SENTINELS'),
   REDIS_SENTINEL_MASTER: optional
     .transform((v) => v ?? 'gatehouse')
-    .refine((v) => /^[A-Za-z0-9._-]+$/.test(v), { error: 'must be a name of letters, digits, dots, dashes or underscores' }),
+    .refine((v) => /^[A-Za-z0-9._-]+$/.test(v), { error: 'must be a name of letters, digits, dots, dashes or underscores' })
+    .describe('set REDIS_SENTINEL_MASTER to the name the Sentinels monitor the primary under (default gatehouse)'),
   SESSION_SECRET: required
     .transform((v) => v.split(',').map((s) => s.trim()))
-    .refine((list) => list.every((s) => s.length > 0), { error: 'has an empty entry' }),
-  SESSION_COOKIE_NAME: optional.refine((v) => v === undefined || COOKIE_NAME.test(v), {
-    error: 'is not a valid cookie name',
-  }),
-  SESSION_COOKIE_SECURE: bool,
-  SESSION_COOKIE_DOMAIN: optional.refine((v) => v === undefined || DOMAIN.test(v), {
-    error: 'must be a domain name such as example.com',
-  }),
-  SESSION_COOKIE_PATH: optional.refine((v) => v === undefined || /^\/[^;\s]*$/.test(v), {
-    error: 'must start with / and contain no spaces or semicolons',
-  }),
+    .refine((list) => list.every((s) => s.length > 0), { error: 'has an empty entry' })
+    .describe('set SESSION_SECRET to a random string of at least 32 characters (openssl rand -hex 32)'),
+  SESSION_COOKIE_NAME: optional
+    .refine((v) => v === undefined || COOKIE_NAME.test(v), {
+      error: 'is not a valid cookie name',
+    })
+    .describe(
+      'unset SESSION_COOKIE_NAME (the app picks the strictest prefix the other settings allow), or use a prefix whose rules they keep',
+    ),
+  SESSION_COOKIE_SECURE: bool.describe('set SESSION_COOKIE_SECURE=true (the default in production) and serve the app over HTTPS'),
+  SESSION_COOKIE_DOMAIN: optional
+    .refine((v) => v === undefined || DOMAIN.test(v), {
+      error: 'must be a domain name such as example.com',
+    })
+    .describe('unset SESSION_COOKIE_DOMAIN (a host-only cookie) or give a domain name such as example.com'),
+  SESSION_COOKIE_PATH: optional
+    .refine((v) => v === undefined || /^\/[^;\s]*$/.test(v), {
+      error: 'must start with / and contain no spaces or semicolons',
+    })
+    .describe('unset SESSION_COOKIE_PATH (it defaults to /) or give the path the app is served under'),
   SESSION_COOKIE_SAMESITE: optional
     .transform((v) => v?.toLowerCase() ?? 'lax')
     .refine((v) => (SAME_SITE as readonly string[]).includes(v), { error: 'must be lax, strict or none' })
-    .transform((v) => v as (typeof SAME_SITE)[number]),
-  SESSION_IDLE_TIMEOUT: duration('30m'),
-  SESSION_ABSOLUTE_TIMEOUT: duration('12h'),
-  SESSION_REMEMBER_TIMEOUT: duration('14d'),
-  SESSION_MAX_PER_USER: integer(20, 1, 1000),
+    .transform((v) => v as (typeof SAME_SITE)[number])
+    .describe('set SESSION_COOKIE_SAMESITE=lax (the default); none only with SESSION_COOKIE_SECURE=true over HTTPS'),
+  SESSION_IDLE_TIMEOUT: duration('30m').describe('give a duration such as 30m, no longer than SESSION_ABSOLUTE_TIMEOUT'),
+  SESSION_ABSOLUTE_TIMEOUT: duration('12h').describe('give a duration such as 12h'),
+  SESSION_REMEMBER_TIMEOUT: duration('14d').describe('give a duration such as 14d'),
+  SESSION_MAX_PER_USER: integer(20, 1, 1000).describe('set SESSION_MAX_PER_USER to a whole number from 1 to 1000 (default 20)'),
   TRUST_PROXY: optional
     .refine((v) => v !== 'true', {
       error: 'true would believe X-Forwarded-* from any client; give a hop count or the proxy addresses',
@@ -115,23 +133,31 @@ const envSchema = z.object({
     .transform(parseTrustProxy)
     .refine((v) => v !== undefined, {
       error: 'must be false, a hop count, or a comma list of addresses, CIDRs, loopback, linklocal, uniquelocal',
-    }),
-  PUBLIC_ORIGIN: optional.refine((v) => v === undefined || isOrigin(v), {
-    error: 'must be an origin such as https://example.com (scheme, host, optional port; no path)',
-  }),
-  PASSWORD_MIN_LENGTH: integer(12, 8, 128),
-  REGISTRATIONS_PER_ADDRESS: integer(20, 1, 1_000_000),
+    })
+    .describe("set TRUST_PROXY to your proxy's address as the app sees it (e.g. 10.0.0.2), or the number of proxies in front"),
+  PUBLIC_ORIGIN: optional
+    .refine((v) => v === undefined || isOrigin(v), {
+      error: 'must be an origin such as https://example.com (scheme, host, optional port; no path)',
+    })
+    .describe('set PUBLIC_ORIGIN to the origin browsers use, e.g. https://example.com'),
+  PASSWORD_MIN_LENGTH: integer(12, 8, 128).describe('set PASSWORD_MIN_LENGTH to a whole number from 8 to 128'),
+  REGISTRATIONS_PER_ADDRESS: integer(20, 1, 1_000_000).describe('set REGISTRATIONS_PER_ADDRESS to a whole number from 1 (default 20)'),
   // Mail (docs/security.md, Account recovery). The URL may carry the SMTP password: never echoed.
-  SMTP_URL: required.refine((v) => /^smtps?:\/\/[^/]/.test(v), { error: 'must be an smtp:// or smtps:// URL' }),
-  MAIL_FROM: optional.refine((v) => v === undefined || /^[^\r\n]*@[^\r\n]*$/.test(v), {
-    error: 'must be an address such as Gatehouse <no-reply@example.com>',
-  }),
-  PASSWORD_RESET_TTL: duration('30m'),
-  EMAIL_VERIFY_TTL: duration('24h'),
-  REQUIRE_VERIFIED_EMAIL: bool,
+  SMTP_URL: required
+    .refine((v) => /^smtps?:\/\/[^/]/.test(v), { error: 'must be an smtp:// or smtps:// URL' })
+    .describe('set SMTP_URL=smtps://user:password@mail.example.com:465 (or smtp:// to a local relay)'),
+  MAIL_FROM: optional
+    .refine((v) => v === undefined || /^[^\r\n]*@[^\r\n]*$/.test(v), {
+      error: 'must be an address such as Gatehouse <no-reply@example.com>',
+    })
+    .describe('set MAIL_FROM to a sender such as Gatehouse <no-reply@example.com>'),
+  PASSWORD_RESET_TTL: duration('30m').describe('give a duration such as 30m'),
+  EMAIL_VERIFY_TTL: duration('24h').describe('give a duration such as 24h'),
+  REQUIRE_VERIFIED_EMAIL: bool.describe('set REQUIRE_VERIFIED_EMAIL=true or false'),
   LOG_LEVEL: optional
     .transform((v) => v ?? 'info')
-    .refine((v) => (LOG_LEVELS as readonly string[]).includes(v), { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+    .refine((v) => (LOG_LEVELS as readonly string[]).includes(v), { error: `must be one of ${LOG_LEVELS.join(', ')}` })
+    .describe('set LOG_LEVEL=info'),
 });
 
 function isOrigin(value: string): boolean {
@@ -201,6 +227,14 @@ export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; proble
  * Validates the environment (secrets may come from `<NAME>_FILE`); on failure returns one line
  * per problem, each naming its variable.
  */
+/** Every variable the app reads (the `_FILE` forms aside). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
+/** What to do about a refused variable: its describe() text in the schema. */
+export function configFix(variable: string): string | undefined {
+  return (envSchema.shape as Record<string, z.ZodType | undefined>)[variable]?.description;
+}
+
 export function parseConfig(rawEnv: Record<string, string | undefined>): ConfigResult {
   const { env, problems: fileProblems } = resolveSecretFiles(rawEnv);
   const parsed = envSchema.safeParse(env);

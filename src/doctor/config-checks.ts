@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { type AppConfig, type ConfigResult, parseConfig } from '../config/config.schema.js';
+import { type AppConfig, configFix, type ConfigResult, parseConfig } from '../config/config.schema.js';
 import { Report } from './report.js';
 
 /**
@@ -13,32 +13,6 @@ export function readAppConfig(env: NodeJS.ProcessEnv): ConfigResult {
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-/** What to do about a start-up problem, by the variable it names. */
-const FIXES: Record<string, string> = {
-  NODE_ENV: 'set NODE_ENV=production (or development, test)',
-  PORT: 'set PORT to a port number from 1 to 65535',
-  DATABASE_URL: 'set DATABASE_URL=postgres://user:password@host:5432/database',
-  REDIS_URL: 'set REDIS_URL=redis://host:6379, or REDIS_SENTINELS to find the primary through Sentinels',
-  REDIS_SENTINELS: 'set REDIS_SENTINELS=host:26379,host:26379,host:26379 (the Sentinels, comma-separated)',
-  REDIS_TLS: 'unset REDIS_TLS with REDIS_URL, and give a rediss:// URL for TLS; REDIS_TLS=true is for REDIS_SENTINELS',
-  REDIS_SENTINEL_MASTER: 'set REDIS_SENTINEL_MASTER to the name the Sentinels monitor the primary under (default gatehouse)',
-  SESSION_SECRET: 'set SESSION_SECRET to a random string of at least 32 characters (openssl rand -hex 32)',
-  SESSION_COOKIE_NAME:
-    'unset SESSION_COOKIE_NAME (the app picks the strictest prefix the other settings allow), or use a prefix whose rules they keep',
-  SESSION_COOKIE_SECURE: 'set SESSION_COOKIE_SECURE=true (the default in production) and serve the app over HTTPS',
-  SESSION_COOKIE_DOMAIN: 'unset SESSION_COOKIE_DOMAIN (a host-only cookie) or give a domain name such as example.com',
-  SESSION_COOKIE_PATH: 'unset SESSION_COOKIE_PATH (it defaults to /) or give the path the app is served under',
-  SESSION_COOKIE_SAMESITE: 'set SESSION_COOKIE_SAMESITE=lax (the default); none only with SESSION_COOKIE_SECURE=true over HTTPS',
-  SESSION_IDLE_TIMEOUT: 'give a duration such as 30m, no longer than SESSION_ABSOLUTE_TIMEOUT',
-  SESSION_ABSOLUTE_TIMEOUT: 'give a duration such as 12h',
-  SESSION_REMEMBER_TIMEOUT: 'give a duration such as 14d',
-  TRUST_PROXY: "set TRUST_PROXY to your proxy's address as the app sees it (e.g. 10.0.0.2), or the number of proxies in front",
-  PUBLIC_ORIGIN: 'set PUBLIC_ORIGIN to the origin browsers use, e.g. https://example.com',
-  PASSWORD_MIN_LENGTH: 'set PASSWORD_MIN_LENGTH to a whole number from 8 to 128',
-  REGISTRATIONS_PER_ADDRESS: 'set REGISTRATIONS_PER_ADDRESS to a whole number from 1 (default 20)',
-  LOG_LEVEL: 'set LOG_LEVEL=info',
-};
-
 /** Configuration checks (no --url): GH-C001 to GH-C009 in docs/doctor.md. */
 export function configChecks(env: NodeJS.ProcessEnv): Report {
   const report = new Report();
@@ -46,7 +20,7 @@ export function configChecks(env: NodeJS.ProcessEnv): Report {
   if (!result.ok) {
     for (const problem of result.problems) {
       const variable = problem.slice(0, problem.indexOf(':'));
-      report.fail('GH-C001', `the app refuses to start: ${problem}`, FIXES[variable] ?? "see the README's Configuration table");
+      report.fail('GH-C001', `the app refuses to start: ${problem}`, configFix(variable) ?? "see the README's Configuration table");
     }
     // The other checks judge values the way the app reads them, which it does not here.
     report.skip(['GH-C002', 'GH-C003', 'GH-C004', 'GH-C005', 'GH-C006', 'GH-C007', 'GH-C008', 'GH-C009'], 'the app would not start');

@@ -22,11 +22,13 @@ export function printable(text: string): string {
   return text.replace(UNPRINTABLE, '\ufffd');
 }
 
+import type { DoctorCode } from './codes.js';
+
 export type Status = 'PASS' | 'WARN' | 'FAIL';
 
 export interface Check {
   status: Status;
-  code: string;
+  code: DoctorCode;
   /** What was found, in words a reader can act on. Never a secret's value. */
   what: string;
   /** What to change; for a PASS, "nothing to do", so every line has the same shape. */
@@ -38,23 +40,23 @@ export const NOTHING_TO_DO = 'nothing to do';
 export class Report {
   readonly checks: Check[] = [];
   /** Checks that could not run because an earlier one failed, and why. */
-  readonly notRun: { codes: string[]; reason: string }[] = [];
+  readonly notRun: { codes: DoctorCode[]; reason: string }[] = [];
 
-  pass(code: string, what: string): void {
+  pass(code: DoctorCode, what: string): void {
     this.add('PASS', code, what, NOTHING_TO_DO);
   }
-  warn(code: string, what: string, fix: string): void {
+  warn(code: DoctorCode, what: string, fix: string): void {
     this.add('WARN', code, what, fix);
   }
-  fail(code: string, what: string, fix: string): void {
+  fail(code: DoctorCode, what: string, fix: string): void {
     this.add('FAIL', code, what, fix);
   }
-  skip(codes: string[], reason: string): void {
+  skip(codes: DoctorCode[], reason: string): void {
     if (codes.length) this.notRun.push({ codes, reason: printable(reason) });
   }
 
   /** Every line goes through printable() here, so no check has to remember it. */
-  private add(status: Status, code: string, what: string, fix: string): void {
+  private add(status: Status, code: DoctorCode, what: string, fix: string): void {
     this.checks.push({ status, code, what: printable(what), fix: printable(fix) });
   }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { DoctorCode } from './codes.js';
 import { cookiePath, domainMatches, parseSetCookie, pathMatches, rejection, sentTo, type SetCookie } from './cookies.js';
 import { type Answer, messageOf, send, type TlsOptions } from './http.js';
 import { Report } from './report.js';
@@ -19,8 +20,8 @@ export interface UrlOptions extends TlsOptions {
 const FORGED_ADDRESS = '203.0.113.77';
 const CLOCK_TOLERANCE_MS = 30_000;
 const HSTS_MIN_SECONDS = 180 * 24 * 3600;
-const COOKIE_CODES = ['GH-U007', 'GH-U008', 'GH-U009', 'GH-U010', 'GH-U011', 'GH-U012', 'GH-U013', 'GH-U014', 'GH-U015'];
-const SESSION_CODES = ['GH-U006', ...COOKIE_CODES, 'GH-U016'];
+const COOKIE_CODES: DoctorCode[] = ['GH-U007', 'GH-U008', 'GH-U009', 'GH-U010', 'GH-U011', 'GH-U012', 'GH-U013', 'GH-U014', 'GH-U015'];
+const SESSION_CODES: DoctorCode[] = ['GH-U006', ...COOKIE_CODES, 'GH-U016'];
 const TRUST_FIX =
   "make the proxy set X-Forwarded-Proto and X-Forwarded-For itself instead of passing on the client's (nginx: proxy_set_header X-Forwarded-For $remote_addr;), and set TRUST_PROXY to that proxy's address, not a hop count larger than the proxies in front";
 const REDIRECT_FIX =
@@ -462,7 +463,7 @@ async function checkForgedHeaders(
   );
   if (login instanceof Error || login.status !== 200) {
     const said = login instanceof Error ? login.message : `${login.status} (${messageOf(login)})`;
-    for (const code of ['GH-U014', 'GH-U015']) {
+    for (const code of ['GH-U014', 'GH-U015'] as const) {
       report.warn(code, `not checked: the login with forged X-Forwarded-* headers answered ${said}`, 'run the doctor again');
     }
     return undefined;
