@@ -113,14 +113,17 @@ export async function startNginx(procs: Processes, certDir: string, o: NginxOpti
 
 /**
  * The rendered template with the app moved from `/` to `basePath`: nginx strips the prefix
- * (`proxy_pass` with a URI), so the app itself is unchanged. The rate-limited locations no longer
- * match under the prefix, which no test of a sub-path needs.
+ * (`proxy_pass` with a URI), so the app itself is unchanged. The rate limit's map keys on the
+ * unprefixed paths, so it no longer matches under the prefix, which no test of a sub-path needs.
  */
 function underBasePath(conf: string, basePath: string, scopeCookie: boolean): string {
-  const root = '    location / {\n        proxy_pass http://gatehouse_app;\n    }';
-  if (!conf.includes(root)) throw new Error('basePath: the nginx template has no `location /` block to move');
+  const root = /    location \/ \{\n((?: {8}[^\n]*\n)*?) {8}proxy_pass http:\/\/gatehouse_app;\n    \}/;
+  if (!root.test(conf)) throw new Error('basePath: the nginx template has no `location /` block to move');
   const cookie = scopeCookie ? `\n        proxy_cookie_path / ${basePath};` : '';
-  return conf.replace(root, `    location ${basePath}/ {\n        proxy_pass http://gatehouse_app/;${cookie}\n    }`);
+  return conf.replace(
+    root,
+    (_, directives: string) => `    location ${basePath}/ {\n${directives}        proxy_pass http://gatehouse_app/;${cookie}\n    }`,
+  );
 }
 
 /** Substitutes `${NAME}` for the given names only, as the nginx image's envsubst does. */
