@@ -3,12 +3,12 @@ import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync,
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
-import tls from 'node:tls';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { expect, it } from '@jest/globals';
 import { Client, newUser } from '../../tools/client/client.js';
 import { findRepoRoot, PortPicker } from '../../tools/stack/machine.js';
+import { servedCertificate } from '../support/served-certificate.js';
 import { describeNative } from '../support/target.js';
 
 /** What `npm run dev` builds from: the spec edits src/ in a copy of these, never in the repository. */
@@ -71,7 +71,7 @@ describeNative('npm run dev', () => {
           `nginx: ${baseUrl}`,
           `Ready: ${baseUrl}`,
         ]);
-        const target = { baseUrl, ca: await caOf(https) };
+        const target = { baseUrl, ca: await servedCertificate(https) };
         const c = new Client(target);
         const user = newUser();
         expect((await c.post('/api/auth/register', user)).status).toBe(201);
@@ -214,17 +214,5 @@ function isListening(port: number): Promise<boolean> {
     const socket = net.connect(port, '127.0.0.1');
     socket.once('connect', () => (socket.destroy(), resolve(true)));
     socket.once('error', () => resolve(false));
-  });
-}
-
-/** The stack's certificate, as served: fetched once without verification only to pin it after. */
-async function caOf(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false }, () => {
-      const cert = socket.getPeerCertificate().raw.toString('base64');
-      socket.end();
-      resolve(`-----BEGIN CERTIFICATE-----\n${cert.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`);
-    });
-    socket.once('error', reject);
   });
 }

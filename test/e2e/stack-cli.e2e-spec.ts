@@ -4,11 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import net from 'node:net';
-import tls from 'node:tls';
 import { createInterface } from 'node:readline';
 import { expect, it } from '@jest/globals';
 import { Client, newUser } from '../../tools/client/client.js';
 import { PortPicker } from '../../tools/stack/machine.js';
+import { servedCertificate } from '../support/served-certificate.js';
 import { describeNative } from '../support/target.js';
 
 function isListening(port: number): Promise<boolean> {
@@ -66,7 +66,7 @@ describeNative('npm run stack', () => {
       for (const port of ports) expect(await isListening(port)).toBe(true);
 
       // Register, sign in and read the profile through nginx, as the curl lines of docs/operations.md do.
-      const target = { baseUrl: `https://localhost:${https}`, ca: await caOf(https) };
+      const target = { baseUrl: `https://localhost:${https}`, ca: await servedCertificate(https) };
       const c = new Client(target);
       const user = newUser();
       expect((await c.post('/api/auth/register', user)).status).toBe(201);
@@ -83,15 +83,3 @@ describeNative('npm run stack', () => {
     }
   });
 });
-
-/** The stack's certificate, as served: fetched once without verification only to pin it after. */
-async function caOf(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false }, () => {
-      const cert = socket.getPeerCertificate().raw.toString('base64');
-      socket.end();
-      resolve(`-----BEGIN CERTIFICATE-----\n${cert.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`);
-    });
-    socket.once('error', reject);
-  });
-}
