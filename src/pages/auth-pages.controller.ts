@@ -4,6 +4,8 @@ import { AuthService } from '../auth/auth.service.js';
 import { RegisterDto } from '../auth/dto/register.dto.js';
 import { Public } from '../common/public.decorator.js';
 import { RoutePolicy } from '../common/route-policy.js';
+import { SessionStatus } from '../session/current-session.js';
+import type { SessionState } from '../session/session.types.js';
 import { CsrfGuard } from './csrf.guard.js';
 import { LoginFormDto } from './dto/login-form.dto.js';
 import { FormErrorsInterceptor, FormView } from './form-errors.js';
@@ -21,10 +23,9 @@ export class AuthPagesController {
 
   @Get()
   @Redirect()
-  home(@Req() req: Request): { url: string } {
-    const state = req.sessionState?.kind;
-    if (state === 'signed-in') return { url: '/profile' };
-    return { url: state === 'expired' ? '/login?notice=expired' : '/login' };
+  home(@SessionStatus() status: SessionState): { url: string } {
+    if (status.kind === 'signed-in') return { url: '/profile' };
+    return { url: status.kind === 'expired' ? '/login?notice=expired' : '/login' };
   }
 
   @Get('login')

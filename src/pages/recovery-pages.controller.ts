@@ -22,6 +22,8 @@ import { PasswordResetRequestDto } from '../recovery/dto/password-reset-request.
 import { VerifyEmailDto } from '../recovery/dto/verify-email.dto.js';
 import { EmailVerificationService } from '../recovery/email-verification.service.js';
 import { PasswordResetService } from '../recovery/password-reset.service.js';
+import { SessionStatus } from '../session/current-session.js';
+import type { SessionState } from '../session/session.types.js';
 import { CsrfGuard } from './csrf.guard.js';
 import { FormErrorsInterceptor, FormView } from './form-errors.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
@@ -82,9 +84,14 @@ export class RecoveryPagesController {
   @RoutePolicy({ hashes: true, token: true })
   @FormView('reset-password')
   @Redirect('/login?notice=password-reset', 303)
-  async confirmReset(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Body() form: PasswordResetConfirmDto): Promise<void> {
+  async confirmReset(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @SessionStatus() status: SessionState,
+    @Body() form: PasswordResetConfirmDto,
+  ): Promise<void> {
     await this.reset.confirm(form.token, form.newPassword, req.ip);
-    if (req.sessionState?.kind === 'signed-in') await this.auth.logout(req, res);
+    if (status.kind === 'signed-in') await this.auth.logout(req, res);
   }
 
   @Get('verify-email')
@@ -98,8 +105,8 @@ export class RecoveryPagesController {
   @RoutePolicy({ token: true })
   @FormView('verify-email')
   @Redirect('/login?notice=email-verified', 303)
-  async verify(@Req() req: Request, @Body() form: VerifyEmailDto): Promise<{ url: string } | void> {
+  async verify(@SessionStatus() status: SessionState, @Body() form: VerifyEmailDto): Promise<{ url: string } | void> {
     await this.verification.verify(form.token);
-    if (req.sessionState?.kind === 'signed-in') return { url: '/profile?notice=email-verified' };
+    if (status.kind === 'signed-in') return { url: '/profile?notice=email-verified' };
   }
 }

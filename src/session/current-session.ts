@@ -1,11 +1,15 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import { NotAuthenticatedException } from './session.exceptions.js';
+import type { SessionClock } from './session-timeouts.js';
+import type { SessionState } from './session.types.js';
 
 /** Who a signed-in request is: what handlers and services need, instead of Express's req. */
 export interface SignedIn {
   userId: string;
   sessionId: string;
+  /** Its sign-in and last-seen times (session-timeouts.ts). */
+  clock: SessionClock;
 }
 
 /** The signed-in user and session of a request that SessionGuard let in. */
@@ -13,10 +17,23 @@ export function signedIn(req: Request): SignedIn {
   const state = req.sessionState;
   // Unreachable behind SessionGuard; a route marked @Public() that asks anyway is refused.
   if (state?.kind !== 'signed-in') throw new NotAuthenticatedException();
-  return { userId: state.userId, sessionId: state.sessionId };
+  // A signed-in session always has its clock: the session step ends one that has none.
+  return { userId: state.userId, sessionId: state.sessionId, clock: req.session.clock! };
 }
+
+/*
+ * Who is signed in, for a handler: the typed state the session step left on the request
+ * (session-auth.ts), read only through these two. A protected route takes `@CurrentSession()`;
+ * a @Public() one that behaves differently for a signed-in visitor takes `@SessionStatus()`.
+ */
 
 /** `@CurrentSession() me: SignedIn` in a handler of a protected route. */
 export const CurrentSession = createParamDecorator((_data: unknown, context: ExecutionContext): SignedIn =>
   signedIn(context.switchToHttp().getRequest<Request>()),
+);
+
+/** `@SessionStatus() status: SessionState` in a @Public() handler: none, expired or signed in. */
+export const SessionStatus = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): SessionState =>
+    context.switchToHttp().getRequest<Request>().sessionState ?? { kind: 'none' },
 );

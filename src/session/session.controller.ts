@@ -1,5 +1,4 @@
-import { Controller, Delete, Get, HttpCode, NotFoundException, Param, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import { Controller, Delete, Get, HttpCode, NotFoundException, Param } from '@nestjs/common';
 import { CurrentSession, type SignedIn } from './current-session.js';
 import { type CurrentSessionView, SessionLifecycle } from './session-lifecycle.js';
 import { type SessionListItem, UserSessions } from './user-sessions.js';
@@ -12,9 +11,8 @@ export class SessionController {
   ) {}
 
   @Get('session')
-  current(@Req() req: Request): CurrentSessionView {
-    // The guard let the request in, so its session is signed in and has its clock.
-    return this.lifecycle.describe(req.sessionID, req.session.clock!);
+  current(@CurrentSession() me: SignedIn): CurrentSessionView {
+    return this.lifecycle.describe(me.sessionId, me.clock);
   }
 
   @Get('sessions')

@@ -117,7 +117,7 @@ export async function startNginx(procs: Processes, certDir: string, o: NginxOpti
  * unprefixed paths, so it no longer matches under the prefix, which no test of a sub-path needs.
  */
 function underBasePath(conf: string, basePath: string, scopeCookie: boolean): string {
-  const root = /    location \/ \{\n((?: {8}[^\n]*\n)*?) {8}proxy_pass http:\/\/gatehouse_app;\n    \}/;
+  const root = / {4}location \/ \{\n((?: {8}[^\n]*\n)*?) {8}proxy_pass http:\/\/gatehouse_app;\n {4}\}/;
   if (!root.test(conf)) throw new Error('basePath: the nginx template has no `location /` block to move');
   const cookie = scopeCookie ? `\n        proxy_cookie_path / ${basePath};` : '';
   return conf.replace(
