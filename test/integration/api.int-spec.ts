@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import type { MailTemplate } from '../../src/mail/mailer.js';
 import { sessionIdOfCookieValue } from '../../src/session/session-cookie.js';
-import { Client, INVALID_REGISTRATIONS, newUser, signedInClient } from '../../tools/client/client.js';
+import { Client, newUser } from '../../tools/client/client.js';
+import { request } from '../../tools/client/http.js';
 import { connectRedis, type TestRedis } from '../../tools/client/redis.js';
 import { startInProcessApp, type InProcessApp } from './in-process-app.js';
 import { captureMail, type CapturedMail } from './mail-outbox.js';
@@ -85,18 +86,34 @@ async function mailedToken(email: string, template: MailTemplate, nth = 1): Prom
   return token;
 }
 
-function client(userAgent?: string): Client {
-  return new Client(inProcess.target, userAgent);
+/** Every response body any client of this file received: none may ever hold a password hash. */
+const bodies: string[] = [];
+
+/** A client (from `localAddress`, when given) that records the bodies it receives. */
+function client(userAgent?: string, localAddress?: string): Client {
+  const c = new Client(inProcess.target, userAgent, localAddress);
+  const send = c.send.bind(c);
+  c.send = async (...args) => {
+    const res = await send(...args);
+    bodies.push(res.body);
+    return res;
+  };
+  return c;
 }
 
-function register() {
-  return signedInClient(inProcess.target);
+/** Registers a new user on a new client, which is then signed in. */
+async function register(localAddress?: string) {
+  const c = client(undefined, localAddress);
+  const user = newUser();
+  const res = await c.post('/api/auth/register', user);
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.body}`);
+  return { client: c, user, json: res.json<{ id: string }>() };
 }
 
 let nextAddress = 1;
 /** Registers from a loopback address no other test uses, so the verification mail is sent. */
 function registerMailed() {
-  return signedInClient(inProcess.target, {}, `127.0.3.${nextAddress++}`);
+  return register(`127.0.3.${nextAddress++}`);
 }
 
 async function signIn(email: string, password: string, userAgent?: string): Promise<Client> {
@@ -145,7 +162,18 @@ describe('POST /api/auth/register', () => {
     expect(res.setCookies).toEqual([]);
   });
 
-  it.each(INVALID_REGISTRATIONS)('answers 400 for %s, and starts no session', async (_case, change, message) => {
+  it.each([
+    ['an invalid email', { email: 'not-an-email' }, ['email must be an email address']],
+    ['a password below PASSWORD_MIN_LENGTH', { password: 'elevenchars' }, ['password must be at least 12 characters']],
+    ['a password over 128 characters', { password: 'p'.repeat(129) }, ['password must be shorter than or equal to 128 characters']],
+    ['a blank displayName', { displayName: '   ' }, ['displayName must be longer than or equal to 1 characters']],
+    ['a displayName over 80 characters', { displayName: 'n'.repeat(81) }, ['displayName must be shorter than or equal to 80 characters']],
+    // Postgres cannot store a NUL: unrefused, it would be a 500.
+    ['a displayName with a NUL', { displayName: 'Bad\u0000Name' }, ['displayName must not contain control characters']],
+    ['a missing field', { displayName: undefined }, ['displayName must be a string']],
+    ['an email that is not a string', { email: 42 }, ['email must be an email address']],
+    ['an unknown field', { isAdmin: true }, ['property isAdmin should not exist']],
+  ])('answers 400 for %s, and starts no session', async (_case, change, message) => {
     const user = { ...newUser(), ...change };
     const res = await client().post('/api/auth/register', user);
     expect([res.status, res.json()]).toEqual([400, badRequest(message)]);
@@ -188,6 +216,20 @@ describe('POST /api/auth/login', () => {
     const res = await client().post('/api/auth/login', body);
     expect([res.status, res.json()]).toEqual([400, badRequest(message)]);
     expect(res.setCookies).toEqual([]);
+  });
+
+  it('keeps a compact record in Redis under the session id, expiring with the idle timeout', async () => {
+    const { client: c, user } = await register();
+    expect((await c.post('/api/auth/login', { email: user.email, password: user.password })).status).toBe(200);
+    const id = await sessionId(c);
+    const ttl = await redis.ttl(`sess:${id}`);
+    expect(ttl).toBeGreaterThan(IDLE_MS / 1_000 - 60);
+    expect(ttl).toBeLessThanOrEqual(IDLE_MS / 1_000);
+    // The compact record (session-record.ts): the user's id, the clock, the stamp, the device;
+    // no copy of profile data and no cookie attributes (they are configuration).
+    const stored = JSON.parse((await redis.get(`sess:${id}`))!);
+    expect(Object.keys(stored).sort()).toEqual(['a', 'c', 'i', 'k', 'l', 'u']);
+    expect(stored.u).toEqual(expect.stringMatching(UUID));
   });
 
   it('with rememberMe, sets a persistent cookie that lasts exactly as long as the session', async () => {
@@ -358,6 +400,7 @@ describe('GET and PATCH /api/profile', () => {
     ['an empty displayName', { displayName: '' }, ['displayName must be longer than or equal to 1 characters']],
     ['a displayName over 80 characters', { displayName: 'n'.repeat(81) }, ['displayName must be shorter than or equal to 80 characters']],
     ['a displayName with a control character', { displayName: 'tab\there' }, ['displayName must not contain control characters']],
+    ['a displayName with a NUL', { displayName: 'Fuzz\u0000' }, ['displayName must not contain control characters']],
     ['no displayName', {}, ['displayName must be a string']],
     ['an unknown field', { displayName: 'Eve', email: 'eve@example.com' }, ['property email should not exist']],
   ])('answers 400 for %s and keeps the name', async (_case, body, message) => {
@@ -420,26 +463,45 @@ describe('DELETE /api/profile', () => {
     const { client: c, user, json } = await registerMailed();
     const phone = await signIn(user.email, user.password);
     const token = await mailedToken(user.email, 'verify-email'); // issued, so stored
-    const tokens = () => inProcess.app.get(DataSource).query(`SELECT count(*)::int AS n FROM account_tokens WHERE user_id = $1`, [json.id]);
-    expect(await tokens()).toEqual([{ n: 1 }]);
+    const db = inProcess.app.get(DataSource);
+    const rows = async () => ({
+      users: await db.query(`SELECT count(*)::int AS n FROM users WHERE id = $1`, [json.id]),
+      tokens: await db.query(`SELECT count(*)::int AS n FROM account_tokens WHERE user_id = $1`, [json.id]),
+    });
+    // Both session records and the user's session index.
+    const keys = [`sess:${await sessionId(c)}`, `sess:${await sessionId(phone)}`, `user-sessions:${json.id}`];
+    expect(await rows()).toEqual({ users: [{ n: 1 }], tokens: [{ n: 1 }] });
+    expect(await redis.exists(keys)).toBe(3);
 
     const res = await c.send('DELETE', '/api/profile', { password: user.password });
     expect([res.status, res.body, res.setCookies]).toEqual([204, '', [CLEARED]]);
     expect(await c.cookie(COOKIE)).toBeUndefined();
+    expect(await rows()).toEqual({ users: [{ n: 0 }], tokens: [{ n: 0 }] });
+    expect(await redis.exists(keys)).toBe(0);
     await expectSessionExpired(phone);
-    expect(await tokens()).toEqual([{ n: 0 }]);
     expect((await client().post('/api/auth/verify-email', { token })).json()).toEqual(INVALID_VERIFY);
     const login = await client().post('/api/auth/login', { email: user.email, password: user.password });
     expect([login.status, login.json()]).toEqual([401, INVALID_CREDENTIALS]);
     expect((await client().post('/api/auth/register', user)).status).toBe(201);
   });
 
-  it('answers 403 for a wrong password and 400 for a missing one, and keeps the account', async () => {
+  it('answers 403 for a wrong password, and keeps the account and the session', async () => {
     const { client: c } = await register();
     const wrong = await c.send('DELETE', '/api/profile', { password: 'not the password at all' });
     expect([wrong.status, wrong.json(), wrong.setCookies]).toEqual([403, WRONG_PASSWORD, []]);
-    const missing = await c.send('DELETE', '/api/profile', {});
-    expect([missing.status, missing.json()]).toEqual([400, badRequest(['password must be a string'])]);
+    expect((await c.get('/api/profile')).status).toBe(200);
+  });
+
+  it.each([
+    ['no body', undefined, ['password must be a string']],
+    ['no password', {}, ['password must be a string']],
+    ['an empty password', { password: '' }, ['password must be longer than or equal to 1 characters']],
+    ['a password that is not a string', { password: 42 }, ['password must be a string']],
+    ['an unknown property', { password: 'x', also: 1 }, ['property also should not exist']],
+  ])('answers 400 for %s, and keeps the account', async (_case, body, message) => {
+    const { client: c } = await register();
+    const res = await c.send('DELETE', '/api/profile', body);
+    expect([res.status, res.json(), res.setCookies]).toEqual([400, badRequest(message), []]);
     expect((await c.get('/api/profile')).status).toBe(200);
   });
 });
@@ -626,4 +688,82 @@ describe('the JSON API as a whole', () => {
       expect(res.headers['cache-control']).toBe('no-store');
     }
   });
+
+  const json = { 'content-type': 'application/json' };
+
+  it.each([
+    ['a body that is not JSON', '{"email":', 400, 'Request body is not valid JSON'],
+    ['a body over 16 KiB', JSON.stringify({ ...newUser(), displayName: 'x'.repeat(17 * 1024) }), 413, 'Request body exceeds 16 KiB'],
+    // Each was once a 500 or silently accepted (body-guard.ts).
+    [
+      'an array nested 7000 deep',
+      `{"email":${'['.repeat(7000)}${']'.repeat(7000)},"password":"x"}`,
+      400,
+      'Request body is nested more than 32 levels deep',
+    ],
+    [
+      'objects nested 2500 deep',
+      `{"email":"a@example.com","password":${'{"a":'.repeat(2500)}1${'}'.repeat(2500)}}`,
+      400,
+      'Request body is nested more than 32 levels deep',
+    ],
+    [
+      'a __proto__ key',
+      '{"__proto__":{"email":"a@example.com"},"email":"a@example.com","password":"x"}',
+      400,
+      'Request body contains the forbidden key __proto__',
+    ],
+    [
+      'a constructor key',
+      '{"email":"a@example.com","password":"x","constructor":{"prototype":{"isAdmin":true}}}',
+      400,
+      'Request body contains the forbidden key constructor',
+    ],
+  ])('a login with %s is a JSON %i', async (_case, body, status, message) => {
+    const res = await client().post('/api/auth/login', body, json);
+    const error = status === 413 ? 'Payload Too Large' : 'Bad Request';
+    expect([res.status, res.json(), res.setCookies]).toEqual([status, { statusCode: status, error, message }, []]);
+  });
+
+  it('refuses a state-changing request from another site with 403, by Origin or, without one, by Sec-Fetch-Site', async () => {
+    const { client: c, user } = await register();
+    const res = await c.send('PATCH', '/api/profile', { displayName: 'Mallory' }, { origin: 'https://evil.example' });
+    expect([res.status, res.json()]).toEqual([403, { statusCode: 403, error: 'Forbidden', message: 'Cross-site request refused' }]);
+    const noOrigin = await request(inProcess.target.baseUrl, {
+      method: 'POST',
+      path: '/api/auth/logout',
+      headers: { 'sec-fetch-site': 'cross-site', cookie: `${COOKIE}=${(await c.cookie(COOKIE))!.value}` },
+    });
+    expect(noOrigin.status).toBe(403);
+    expect((await c.get('/api/profile')).json()).toEqual(userJson(user.email, user.displayName));
+  });
+
+  it('answers an unknown route with a JSON 404', async () => {
+    const res = await client().get('/api/nope');
+    expect([res.status, res.json()]).toEqual([404, { statusCode: 404, error: 'Not Found', message: 'Cannot GET /api/nope' }]);
+  });
+
+  it('sends Cache-Control: no-store and no X-Powered-By, signed in or not', async () => {
+    const { client: c } = await register();
+    for (const res of [await c.get('/api/profile'), await client().get('/api/profile')]) {
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    }
+  });
+});
+
+describe('GET /healthz and /readyz', () => {
+  it('answer 200; /readyz with Postgres and Redis up', async () => {
+    const health = await client().get('/healthz');
+    expect([health.status, health.json()]).toEqual([200, { status: 'ok' }]);
+    const ready = await client().get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ok', details: { postgres: { status: 'up' }, redis: { status: 'up' } } });
+  });
+});
+
+afterAll(() => {
+  // Checked last, over every response of the file.
+  expect(bodies.length).toBeGreaterThan(100);
+  for (const body of bodies) expect(body).not.toMatch(/\$argon2|password_?hash/i);
 });

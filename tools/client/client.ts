@@ -91,22 +91,6 @@ export function newUser(overrides: Partial<NewUser> = {}): NewUser {
   };
 }
 
-/**
- * Registration bodies the API must refuse with 400, each as a change to a valid newUser() and the
- * validation messages it must answer: one table for the in-process and the e2e tier.
- */
-export const INVALID_REGISTRATIONS: [description: string, change: Record<string, unknown>, message: string[]][] = [
-  ['an invalid email', { email: 'not-an-email' }, ['email must be an email address']],
-  ['a password below PASSWORD_MIN_LENGTH', { password: 'elevenchars' }, ['password must be at least 12 characters']],
-  ['a password over 128 characters', { password: 'p'.repeat(129) }, ['password must be shorter than or equal to 128 characters']],
-  ['a blank displayName', { displayName: '   ' }, ['displayName must be longer than or equal to 1 characters']],
-  ['a displayName over 80 characters', { displayName: 'n'.repeat(81) }, ['displayName must be shorter than or equal to 80 characters']],
-  ['a displayName with a control character', { displayName: 'Bad\u0000Name' }, ['displayName must not contain control characters']],
-  ['a missing field', { displayName: undefined }, ['displayName must be a string']],
-  ['an email that is not a string', { email: 42 }, ['email must be an email address']],
-  ['an unknown field', { isAdmin: true }, ['property isAdmin should not exist']],
-];
-
 /** Registers a new user on a new client (from `localAddress`, when given); the client is signed in. */
 export async function signedInClient(target: Target, overrides: Partial<NewUser> = {}, localAddress?: string) {
   const client = new Client(target, undefined, localAddress);
