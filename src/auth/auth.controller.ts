@@ -5,6 +5,7 @@ import { RoutePolicy } from '../common/route-policy.js';
 import { toUserJson, type UserJson } from '../users/user.entity.js';
 import { AuthService } from './auth.service.js';
 import { LoginDto } from './dto/login.dto.js';
+import { ReauthenticateDto } from './dto/reauthenticate.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
 
 @Controller('api/auth')
@@ -24,6 +25,13 @@ export class AuthController {
   @HttpCode(200)
   async login(@Body() dto: LoginDto, @Req() req: Request): Promise<UserJson> {
     return toUserJson(await this.auth.signIn(req, dto.email, dto.password, dto.rememberMe ?? false));
+  }
+
+  @Post('reauthenticate')
+  @RoutePolicy({ hashes: true })
+  @HttpCode(204)
+  async reauthenticate(@Body() dto: ReauthenticateDto, @Req() req: Request): Promise<void> {
+    await this.auth.reauthenticate(req, dto.password);
   }
 
   @Public()

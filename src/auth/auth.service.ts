@@ -5,7 +5,9 @@ import type { AppConfig } from '../config/config.schema.js';
 import { MailQueue } from '../mail/mail-queue.js';
 import { MailThrottle } from '../mail/mail-throttle.js';
 import { PasswordService } from '../passwords/password.service.js';
+import { signedIn } from '../session/current-session.js';
 import { SessionLifecycle } from '../session/session-lifecycle.js';
+import type { SignInMethod } from '../session/session.types.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import type { RegisterDto } from './dto/register.dto.js';
@@ -14,6 +16,7 @@ import { RegistrationBudget } from './registration-budget.js';
 
 export const INVALID_CREDENTIALS = 'Invalid email or password';
 export const EMAIL_NOT_VERIFIED = 'Email not verified';
+export const INVALID_REAUTHENTICATION = 'Invalid credentials';
 
 @Injectable()
 export class AuthService {
@@ -42,7 +45,7 @@ export class AuthService {
       passwordHash: await this.passwords.hash(dto.password),
     });
     try {
-      await this.session.start(req, user, false);
+      await this.session.start(req, user, false, ['password']);
     } catch (error) {
       // The client is told registration failed (503 while Redis is down), so it must be able to
       // try again: no account may be left behind to answer its retry with 409. Should Postgres
@@ -102,9 +105,25 @@ export class AuthService {
    * Starts a session for `user`, checking nothing: only for a user whose credentials this request
    * has just proven (signIn).
    */
-  async startSessionFor(req: Request, user: User, rememberMe: boolean): Promise<User> {
-    await this.session.start(req, user, rememberMe);
+  async startSessionFor(req: Request, user: User, rememberMe: boolean, methods: SignInMethod[] = ['password']): Promise<User> {
+    await this.session.start(req, user, rememberMe, methods);
     return this.users.recordLogin(user);
+  }
+
+  /**
+   * The signed-in user proves it again with the password: a new session id and sudo mode from now
+   * (docs/sessions.md, Sudo mode). Counted like every check of a current password; a wrong one is
+   * 403 "Invalid credentials", not 401, which would read as "signed out".
+   */
+  async reauthenticate(req: Request, password: string): Promise<void> {
+    this.passwords.assertCapacity();
+    const { userId } = signedIn(req);
+    const user = await this.throttle.passwordCheck(userId, req.ip, async () => {
+      const found = await this.users.findById(userId);
+      if (!(await this.passwords.verify(found?.passwordHash, password)) || !found) throw new ForbiddenException(INVALID_REAUTHENTICATION);
+      return found;
+    });
+    await this.session.reauthenticated(req, user, 'password');
   }
 
   logout(req: Request, res: Response): Promise<void> {

@@ -53,6 +53,7 @@ describe('parseConfig', () => {
           absoluteTimeoutMs: 12 * 3_600_000,
           rememberTimeoutMs: 14 * 86_400_000,
           maxPerUser: 20,
+          sudoTimeoutMs: 15 * 60_000,
         },
       },
     });

@@ -126,6 +126,9 @@ const envSchema = z.object({
   SESSION_ABSOLUTE_TIMEOUT: duration('12h').describe('give a duration such as 12h'),
   SESSION_REMEMBER_TIMEOUT: duration('14d').describe('give a duration such as 14d'),
   SESSION_MAX_PER_USER: integer(20, 1, 1000).describe('set SESSION_MAX_PER_USER to a whole number from 1 to 1000 (default 20)'),
+  SUDO_TIMEOUT: duration('15m').describe(
+    'give a duration such as 15m: how long after sign-in or re-authentication sensitive changes are allowed',
+  ),
   TRUST_PROXY: optional
     .refine((v) => v !== 'true', {
       error: 'true would believe X-Forwarded-* from any client; give a hop count or the proxy addresses',
@@ -209,6 +212,8 @@ export interface AppConfig {
     rememberTimeoutMs: number;
     /** Live sessions one user may hold; a new sign-in ends the least recently used beyond it. */
     maxPerUser: number;
+    /** SUDO_TIMEOUT: how long sudo mode lasts after sign-in or re-authentication. */
+    sudoTimeoutMs: number;
   };
 }
 
@@ -313,6 +318,7 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): ConfigR
         absoluteTimeoutMs: e.SESSION_ABSOLUTE_TIMEOUT,
         rememberTimeoutMs: e.SESSION_REMEMBER_TIMEOUT,
         maxPerUser: e.SESSION_MAX_PER_USER,
+        sudoTimeoutMs: e.SUDO_TIMEOUT,
       },
     },
   };

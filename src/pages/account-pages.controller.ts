@@ -21,12 +21,14 @@ import { UpdateProfileDto } from '../profile/dto/update-profile.dto.js';
 import { ProfileService } from '../profile/profile.service.js';
 import { EmailVerificationService } from '../recovery/email-verification.service.js';
 import { CurrentSession, type SignedIn } from '../session/current-session.js';
+import { RequiresSudo } from '../session/sudo.js';
 import { UserSessions } from '../session/user-sessions.js';
 import { CsrfGuard } from './csrf.guard.js';
+import { ReauthenticateFormDto } from './dto/reauthenticate-form.dto.js';
 import { FormErrorsInterceptor, FormView } from './form-errors.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
 import { PageUserGuard } from './page-user.guard.js';
-import { noticeText, sessionRows } from './view-models.js';
+import { localPath, noticeText, sessionRows } from './view-models.js';
 
 /**
  * The signed-in pages, protected by the global SessionGuard like every route that is not
@@ -89,17 +91,34 @@ export class AccountPagesController {
   }
 
   @Post('sessions/revoke-others')
+  @RequiresSudo()
   @Redirect('/sessions?notice=others-revoked', 303)
   async revokeOthers(@CurrentSession() me: SignedIn): Promise<void> {
     await this.sessions.revokeOthers(me.userId, me.sessionId);
   }
 
   @Post('sessions/:id/revoke')
+  @RequiresSudo()
   @Redirect('/sessions', 303)
   async revoke(@CurrentSession() me: SignedIn, @Param('id') id: string): Promise<{ url: string }> {
     // Not one of the user's (or already gone): the list the user lands on shows the truth.
     const revoked = await this.sessions.revoke(me.userId, id);
     return { url: revoked ? '/sessions?notice=session-revoked' : '/sessions' };
+  }
+
+  @Get('reauthenticate')
+  @Render('reauthenticate')
+  reauthenticatePage(@Query('next') next?: string) {
+    return { values: { next: localPath(next) ?? '/profile' } };
+  }
+
+  @Post('reauthenticate')
+  @RoutePolicy({ hashes: true })
+  @FormView('reauthenticate')
+  @Redirect('/profile', 303)
+  async reauthenticate(@Req() req: Request, @Body() form: ReauthenticateFormDto): Promise<{ url: string }> {
+    await this.auth.reauthenticate(req, form.password);
+    return { url: localPath(form.next) ?? '/profile' };
   }
 
   @Post('logout')

@@ -1,9 +1,11 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { toErrorBody } from '../common/http-exception.filter.js';
 import { retryAfterOf } from '../common/too-many-requests.exception.js';
 import { SessionExpiredException } from '../session/session.exceptions.js';
+import { ReauthenticationRequiredException } from '../session/sudo.js';
 import { FormRejection } from './form-errors.js';
+import { localPath } from './view-models.js';
 
 /**
  * Errors of the page routes answer in HTML, never JSON: a refused form is shown again
@@ -22,6 +24,14 @@ export class PageExceptionFilter implements ExceptionFilter {
     if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
     if (exception instanceof FormRejection) {
       res.status(exception.getStatus()).render(exception.view, exception.model);
+      return;
+    }
+    if (exception instanceof ReauthenticationRequiredException) {
+      // Back to the page the form was on (the Referer: same-origin policy sends it on our own
+      // forms), once the password is given again.
+      const referer = host.switchToHttp().getRequest<Request>().get('referer');
+      const next = referer === undefined ? undefined : localPath(referer.replace(/^https?:\/\/[^/]+/i, ''));
+      res.redirect(303, `/reauthenticate?next=${encodeURIComponent(next ?? '/profile')}`);
       return;
     }
     const { statusCode, error, message } = toErrorBody(exception);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { maskEmail, noticeText, relativeTime, sessionRows } from './view-models.js';
+import { localPath, maskEmail, noticeText, relativeTime, sessionRows } from './view-models.js';
 
 describe('page view models', () => {
   it.each([
@@ -47,8 +47,18 @@ describe('page view models', () => {
           expiresAt: iso(25 * 60_000),
           ip: '203.0.113.9',
           userAgent: 'Firefox',
+          methods: ['password', 'totp'],
         },
-        { id: 'b', current: false, createdAt: iso(-3_600_000), lastSeenAt: iso(0), expiresAt: iso(30_000), ip: null, userAgent: null },
+        {
+          id: 'b',
+          current: false,
+          createdAt: iso(-3_600_000),
+          lastSeenAt: iso(0),
+          expiresAt: iso(30_000),
+          ip: null,
+          userAgent: null,
+          methods: ['passkey'],
+        },
       ],
       now,
     );
@@ -62,6 +72,7 @@ describe('page view models', () => {
         signedIn: '5 minutes ago',
         expiresAt: iso(25 * 60_000),
         endsIn: 'in 25 minutes',
+        methods: 'password + authenticator',
       },
       {
         id: 'b',
@@ -72,7 +83,27 @@ describe('page view models', () => {
         signedIn: '1 hour ago',
         expiresAt: iso(30_000),
         endsIn: 'in 30 seconds',
+        methods: 'passkey',
       },
     ]);
+  });
+});
+
+describe('localPath', () => {
+  it.each([
+    ['/sessions', '/sessions'],
+    ['/sessions?notice=x', '/sessions?notice=x'],
+    ['/a/../profile', '/profile'],
+    ['//evil.example/x', undefined],
+    ['/\\evil.example', undefined],
+    ['https://evil.example/', undefined],
+    ['javascript:alert(1)', undefined],
+    ['sessions', undefined],
+    ['/ok\nSet-Cookie: x', undefined],
+    ['', undefined],
+    [undefined, undefined],
+    [['/a'], undefined],
+  ])('%j is %j', (next, expected) => {
+    expect(localPath(next)).toBe(expected);
   });
 });

@@ -1,5 +1,6 @@
 import { VERIFICATION_SENT } from '../recovery/email-verification.service.js';
 import { RESET_REQUESTED } from '../recovery/password-reset.service.js';
+import type { SignInMethod } from '../session/session.types.js';
 import type { SessionListItem } from '../session/user-sessions.js';
 
 /**
@@ -62,6 +63,8 @@ export interface SessionRow {
   signedIn: string;
   expiresAt: string;
   endsIn: string;
+  /** How it signed in: "password + authenticator". */
+  methods: string;
 }
 
 export function sessionRows(items: SessionListItem[], now = Date.now()): SessionRow[] {
@@ -74,5 +77,29 @@ export function sessionRows(items: SessionListItem[], now = Date.now()): Session
     signedIn: relativeTime(Date.parse(item.createdAt) - now),
     expiresAt: item.expiresAt,
     endsIn: relativeTime(Date.parse(item.expiresAt) - now),
+    methods: methodsText(item.methods),
   }));
+}
+
+const METHOD_NAMES: Record<SignInMethod, string> = {
+  password: 'password',
+  totp: 'authenticator',
+  recoveryCode: 'recovery code',
+  passkey: 'passkey',
+};
+
+/**
+ * `next` as a path on this site, or undefined: a page that sends the browser on after a form
+ * (/reauthenticate?next=…) must never send it to another site. Only `/x…`, not `//host` or
+ * `/\\host` (which browsers read as another host), and no control characters.
+ */
+export function localPath(next: unknown): string | undefined {
+  if (typeof next !== 'string' || !/^\/(?![/\\])/.test(next) || [...next].some((c) => c < ' ' || c === '\u007f')) return undefined;
+  const url = new URL(next, 'http://gatehouse.invalid');
+  return url.origin === 'http://gatehouse.invalid' ? url.pathname + url.search : undefined;
+}
+
+/** What a session signed in with, for a person: `password + authenticator`. */
+export function methodsText(methods: SignInMethod[]): string {
+  return methods.map((method) => METHOD_NAMES[method]).join(' + ');
 }

@@ -2,7 +2,7 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import { NotAuthenticatedException } from './session.exceptions.js';
 import type { SessionClock } from './session-timeouts.js';
-import type { SessionState } from './session.types.js';
+import type { SessionState, SignInMethod } from './session.types.js';
 
 /** Who a signed-in request is: what handlers and services need, instead of Express's req. */
 export interface SignedIn {
@@ -10,6 +10,10 @@ export interface SignedIn {
   sessionId: string;
   /** Its sign-in and last-seen times (session-timeouts.ts). */
   clock: SessionClock;
+  /** What it signed in and re-authenticated with (session.types.ts). */
+  methods: SignInMethod[];
+  /** When it last proved its user, epoch ms (sudo.ts). */
+  provenAt: number;
 }
 
 /** The signed-in user and session of a request that SessionGuard let in. */
@@ -18,7 +22,10 @@ export function signedIn(req: Request): SignedIn {
   // Unreachable behind SessionGuard; a route marked @Public() that asks anyway is refused.
   if (state?.kind !== 'signed-in') throw new NotAuthenticatedException();
   // A signed-in session always has its clock: the session step ends one that has none.
-  return { userId: state.userId, sessionId: state.sessionId, clock: req.session.clock! };
+  const clock = req.session.clock!;
+  // A session signed in before methods were recorded proved its user at sign-in, by password.
+  const { methods = ['password'], provenAt = clock.createdAt } = req.session;
+  return { userId: state.userId, sessionId: state.sessionId, clock, methods, provenAt };
 }
 
 /*

@@ -7,7 +7,10 @@ import { logIn } from './passport-login.js';
 import { clearingCookieOptions, cookieMaxAge } from './session-cookie.js';
 import { deviceName } from './session-record.js';
 import { SessionStore } from './session-store.js';
-import { absoluteExpiresAt, idleExpiresAt, type SessionClock, startClock } from './session-timeouts.js';
+import { absoluteExpiresAt, idleExpiresAt, startClock } from './session-timeouts.js';
+import type { SignedIn } from './current-session.js';
+import { sudoExpiresAt } from './sudo.js';
+import type { SignInMethod } from './session.types.js';
 import { sessionHandle, UserSessions } from './user-sessions.js';
 import './session.types.js';
 
@@ -18,6 +21,10 @@ export interface CurrentSessionView {
   idleExpiresAt: string | null;
   absoluteExpiresAt: string;
   rememberMe: boolean;
+  /** What it signed in and re-authenticated with. */
+  methods: SignInMethod[];
+  /** When sudo mode ends (or ended): SUDO_TIMEOUT after the last sign-in or re-authentication. */
+  sudoExpiresAt: string;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -31,6 +38,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class SessionLifecycle {
   private readonly logger = new Logger('Session');
   private readonly cookie: AppConfig['session']['cookie'];
+  private readonly sudoMs: number;
   private warnedInsecure = false;
 
   constructor(
@@ -38,18 +46,23 @@ export class SessionLifecycle {
     private readonly store: SessionStore,
     private readonly userSessions: UserSessions,
   ) {
-    this.cookie = config.get('session', { infer: true }).cookie;
+    const settings = config.get('session', { infer: true });
+    this.cookie = settings.cookie;
+    this.sudoMs = settings.sudoTimeoutMs;
   }
 
   /**
    * Signs the user in on a fresh session id (the pre-login id, which an attacker may have
    * planted, is destroyed: passport-login.ts), stamped with the password the user signed in with,
-   * and ends the least recently used sessions beyond the per-user cap.
+   * and with how it signed in (sudo mode starts), and ends the least recently used sessions
+   * beyond the per-user cap.
    */
-  async start(req: Request, user: User, rememberMe: boolean, now = Date.now()): Promise<void> {
+  async start(req: Request, user: User, rememberMe: boolean, methods: SignInMethod[], now = Date.now()): Promise<void> {
     await logIn(req, user, false);
     const clock = startClock(now, rememberMe);
     req.session.clock = clock;
+    req.session.methods = methods;
+    req.session.provenAt = now;
     req.session.credential = user.passwordChangedAt.getTime();
     req.session.ip = req.ip;
     const userAgent = req.get('user-agent');
@@ -68,9 +81,26 @@ export class SessionLifecycle {
     await this.userSessions.credentialChanged(user.id, changedAt);
     await this.userSessions.revokeOthers(user.id, req.sessionID);
     req.session.credential = changedAt.getTime(); // copied to the new id by keepSessionInfo
+    // The current password was just checked: that is a re-authentication too.
+    this.markProven(req, 'password', changedAt.getTime());
     // Nor does the form token outlive the password: a page rendered before it issues a new one.
     delete req.session.csrfToken;
     await logIn(req, user, true); // destroys the old id, record and index entry
+  }
+
+  /**
+   * The signed-in user proved it again (sudo mode, docs/sessions.md): a new id, as at sign-in, so
+   * an id that leaked before the proof is worth nothing after it; sudo mode from now on.
+   */
+  async reauthenticated(req: Request, user: User, method: SignInMethod, now = Date.now()): Promise<void> {
+    this.markProven(req, method, now);
+    await logIn(req, user, true); // keeps the session's data, destroys the old id
+  }
+
+  private markProven(req: Request, method: SignInMethod, at: number): void {
+    req.session.provenAt = at;
+    const methods = req.session.methods ?? [];
+    req.session.methods = methods.includes(method) ? methods : [...methods, method];
   }
 
   /** Deletes the session record and index entry, and clears the cookie (also when signed out). */
@@ -85,8 +115,9 @@ export class SessionLifecycle {
     res.clearCookie(this.cookie.name, clearingCookieOptions(this.cookie));
   }
 
-  /** `GET /api/session`: this session's times, never its id. */
-  describe(sessionId: string, clock: SessionClock): CurrentSessionView {
+  /** `GET /api/session`: this session's times and methods, never its id. */
+  describe(me: SignedIn): CurrentSessionView {
+    const { sessionId, clock } = me;
     const idle = idleExpiresAt(clock, this.store.timeouts);
     return {
       id: sessionHandle(sessionId),
@@ -95,6 +126,8 @@ export class SessionLifecycle {
       idleExpiresAt: idle === null ? null : iso(idle),
       absoluteExpiresAt: iso(absoluteExpiresAt(clock, this.store.timeouts)),
       rememberMe: clock.rememberMe,
+      methods: me.methods,
+      sudoExpiresAt: iso(sudoExpiresAt(me, this.sudoMs)),
     };
   }
 

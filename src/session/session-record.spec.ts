@@ -16,6 +16,8 @@ describe('sessionRecordSerializer', () => {
       ip: '203.0.113.7',
       userAgent: '(Windows NT 10.0; Win64; x64) Chrome/131.0.0.0',
       csrfToken: 'token',
+      methods: ['password', 'totp'],
+      provenAt: T0 + 60_000,
     } as unknown as SessionData;
     const text = serializer.stringify(data);
     expect(JSON.parse(text)).toEqual({
@@ -27,6 +29,8 @@ describe('sessionRecordSerializer', () => {
       i: '203.0.113.7',
       a: '(Windows NT 10.0; Win64; x64) Chrome/131.0.0.0',
       t: 'token',
+      m: ['password', 'totp'],
+      p: T0 + 60_000,
     });
     // The cookie comes from the configuration, not from Redis.
     expect(serializer.parse(text)).toEqual({ ...data, cookie });

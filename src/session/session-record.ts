@@ -1,4 +1,5 @@
 import type { CookieOptions, SessionData } from 'express-session';
+import type { SignInMethod } from './session.types.js';
 
 /**
  * How a session is stored in `sess:<id>` (docs/sessions.md, The record): JSON with one-letter keys, and no
@@ -11,6 +12,7 @@ import type { CookieOptions, SessionData } from 'express-session';
  *   c  signed in at, epoch ms                           a  the user agent (deviceName())
  *   l  last seen, ms after `c`                          t  the signed-in forms' CSRF token
  *   r  1 for remember-me                                k  the credential stamp
+ *   m  the sign-in methods (session.types.ts)          p  last proven at, epoch ms (sudo.ts)
  *
  * A field added to SessionData (session.types.ts) needs its entry in FIELDS below, or the code
  * does not compile; session-record.spec.ts round-trips every field.
@@ -24,6 +26,8 @@ interface SessionRecord {
   i?: string;
   a?: string;
   t?: string;
+  m?: SignInMethod[];
+  p?: number;
 }
 
 /** The longest user agent a session keeps, after deviceName() took the padding out. */
@@ -63,6 +67,8 @@ const FIELDS: {
   ip: { store: (v) => ({ i: v }), load: (r) => r.i },
   userAgent: { store: (v) => ({ a: v }), load: (r) => r.a },
   csrfToken: { store: (v) => ({ t: v }), load: (r) => r.t },
+  methods: { store: (v) => ({ m: v }), load: (r) => r.m },
+  provenAt: { store: (v) => ({ p: v }), load: (r) => r.p },
 };
 const FIELD_NAMES = Object.keys(FIELDS) as (keyof StoredFields)[];
 

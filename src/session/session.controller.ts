@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, HttpCode, NotFoundException, Param } from '@nestjs/common';
 import { CurrentSession, type SignedIn } from './current-session.js';
+import { RequiresSudo } from './sudo.js';
 import { type CurrentSessionView, SessionLifecycle } from './session-lifecycle.js';
 import { type SessionListItem, UserSessions } from './user-sessions.js';
 
@@ -12,7 +13,7 @@ export class SessionController {
 
   @Get('session')
   current(@CurrentSession() me: SignedIn): CurrentSessionView {
-    return this.lifecycle.describe(me.sessionId, me.clock);
+    return this.lifecycle.describe(me);
   }
 
   @Get('sessions')
@@ -21,12 +22,14 @@ export class SessionController {
   }
 
   @Delete('sessions/:id')
+  @RequiresSudo()
   @HttpCode(204)
   async revoke(@CurrentSession() me: SignedIn, @Param('id') id: string): Promise<void> {
     if (!(await this.sessions.revoke(me.userId, id))) throw new NotFoundException('Session not found');
   }
 
   @Delete('sessions')
+  @RequiresSudo()
   @HttpCode(204)
   async revokeOthers(@CurrentSession() me: SignedIn): Promise<void> {
     await this.sessions.revokeOthers(me.userId, me.sessionId);

@@ -1,5 +1,8 @@
 import type { SessionClock } from './session-timeouts.js';
 
+/** How a session proved its user: what it signed in (or re-authenticated) with. */
+export type SignInMethod = 'password' | 'totp' | 'recoveryCode' | 'passkey';
+
 declare module 'express-session' {
   interface SessionData {
     /** Set by passport's serializer: the user's id, and nothing else about the user. */
@@ -17,6 +20,10 @@ declare module 'express-session' {
     userAgent?: string;
     /** Per-session CSRF token for the signed-in pages' forms. */
     csrfToken?: string;
+    /** What the session signed in and re-authenticated with, in the order first used. */
+    methods?: SignInMethod[];
+    /** When it last proved its user (sign-in or re-authentication), epoch ms: sudo mode runs from here (sudo.ts). */
+    provenAt?: number;
   }
 }
 

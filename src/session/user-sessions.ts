@@ -5,7 +5,7 @@ import type { SessionData } from 'express-session';
 import type { AppConfig } from '../config/config.schema.js';
 import { SessionStore } from './session-store.js';
 import { expiresAt, isExpired } from './session-timeouts.js';
-import './session.types.js';
+import type { SignInMethod } from './session.types.js';
 
 export interface SessionListItem {
   id: string;
@@ -15,6 +15,8 @@ export interface SessionListItem {
   expiresAt: string;
   ip: string | null;
   userAgent: string | null;
+  /** What it signed in and re-authenticated with. */
+  methods: SignInMethod[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -52,6 +54,7 @@ export class UserSessions {
         expiresAt: iso(expiresAt(data.clock!, this.store.timeouts)),
         ip: data.ip ?? null,
         userAgent: data.userAgent ?? null,
+        methods: data.methods ?? ['password'],
       }))
       .sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt.localeCompare(a.lastSeenAt));
   }

@@ -21,6 +21,7 @@ import {
   visit,
 } from '../support/browser.js';
 import { newUser } from '../../tools/client/client.js';
+import { connectRedis, sessionIdOf } from '../../tools/client/redis.js';
 
 /**
  * Idle 5 s: long enough that no step of a test idles out by accident (steps take well under a
@@ -160,6 +161,38 @@ describe('a session that ends elsewhere', () => {
     // The revoking browser is still signed in.
     await visit(here, `${suite.baseUrl}/profile`);
     expect(here.url()).toBe(`${suite.baseUrl}/profile`);
+  });
+
+  it('outside sudo mode, signing another session out asks for the password first, then comes back to do it', async () => {
+    const user = newUser();
+    const here = await suite.newPage();
+    const there = await suite.newPage({ userAgent: OTHER_USER_AGENT });
+    await register(here, suite.baseUrl, user);
+    await signIn(there, suite.baseUrl, user);
+    // The sign-in was 20 minutes ago, as far as sudo mode is concerned (SUDO_TIMEOUT 15 min).
+    const redis = await connectRedis(suite.stack.redisUrl);
+    try {
+      const key = `sess:${sessionIdOf((await sessionCookie(here.context())).value)}`;
+      const record = JSON.parse((await redis.get(key))!) as { p: number };
+      await redis.set(key, JSON.stringify({ ...record, p: Date.now() - 20 * 60_000 }), { KEEPTTL: true });
+    } finally {
+      await redis.close();
+    }
+
+    await visit(here, `${suite.baseUrl}/sessions`);
+    await expect(here.locator('.session').nth(0).locator('dd').nth(1).innerText()).resolves.toMatch(/ with password$/);
+    await submit(here, () => here.locator('.session').nth(1).getByRole('button', { name: 'Sign out this session' }).click());
+    expect(here.url()).toBe(`${suite.baseUrl}/reauthenticate?next=%2Fsessions`);
+    await expect(here.locator('.session').count()).resolves.toBe(0);
+    await screenshot(here, 'reauthenticate');
+    await here.getByLabel('Password').fill(user.password);
+    await submit(here, () => here.getByRole('button', { name: 'Continue' }).click());
+    expect(here.url()).toBe(`${suite.baseUrl}/sessions`);
+
+    await submit(here, () => here.locator('.session').nth(1).getByRole('button', { name: 'Sign out this session' }).click());
+    expect(here.url()).toBe(`${suite.baseUrl}/sessions?notice=session-revoked`);
+    await visit(there, `${suite.baseUrl}/profile`);
+    expect(there.url()).toBe(`${suite.baseUrl}/login?notice=expired`);
   });
 
   it('"sign out everywhere else" ends every other session and keeps this one', async () => {

@@ -286,6 +286,8 @@ describe('GET /api/session', () => {
         idleExpiresAt: expect.stringMatching(ISO),
         absoluteExpiresAt: expect.stringMatching(ISO),
         rememberMe: false,
+        methods: ['password'],
+        sudoExpiresAt: expect.stringMatching(ISO),
       },
     ]);
     const session = res.json<Record<'createdAt' | 'lastSeenAt' | 'idleExpiresAt' | 'absoluteExpiresAt', string>>();
@@ -314,6 +316,7 @@ describe('GET /api/sessions', () => {
       expiresAt: expect.stringMatching(ISO),
       ip: '127.0.0.1',
       userAgent,
+      methods: ['password'],
     });
     expect([res.status, res.json()]).toEqual([
       200,

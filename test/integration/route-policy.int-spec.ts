@@ -70,6 +70,7 @@ describe('the routes marked @RoutePolicy', () => {
     expect(hashing.sort()).toEqual(
       [
         'POST /api/auth/login',
+        'POST /api/auth/reauthenticate',
         'POST /api/auth/register',
         'POST /api/auth/password-reset/confirm',
         'PUT /api/profile/password',
@@ -77,6 +78,7 @@ describe('the routes marked @RoutePolicy', () => {
         'POST /login',
         'POST /register',
         'POST /password',
+        'POST /reauthenticate',
         'POST /reset-password',
       ].sort(),
     );
