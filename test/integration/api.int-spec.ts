@@ -228,7 +228,7 @@ describe('POST /api/auth/login', () => {
     // The compact record (session-record.ts): the user's id, the clock, the stamp, the device;
     // no copy of profile data and no cookie attributes (they are configuration).
     const stored = JSON.parse((await redis.get(`sess:${id}`))!);
-    expect(Object.keys(stored).sort()).toEqual(['a', 'c', 'i', 'k', 'l', 'u']);
+    expect(Object.keys(stored).sort()).toEqual(['a', 'c', 'i', 'k', 'l', 'm', 'p', 'u']);
     expect(stored.u).toEqual(expect.stringMatching(UUID));
   });
 
