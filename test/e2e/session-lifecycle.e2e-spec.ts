@@ -45,6 +45,8 @@ describeNative('session lifecycle through nginx (idle 2 s, absolute 6 s, remembe
       idleExpiresAt: expect.any(String),
       absoluteExpiresAt: expect.any(String),
       rememberMe: false,
+      methods: ['password'],
+      sudoExpiresAt: expect.any(String),
     });
     const created = Date.parse(body.createdAt as string);
     expect(Date.parse(body.idleExpiresAt as string) - created).toBe(IDLE_S * 1000);
@@ -141,6 +143,7 @@ describeNative('session lifecycle through nginx (idle 2 s, absolute 6 s, remembe
         expiresAt: expect.any(String),
         ip: '127.0.0.1',
         userAgent: expect.any(String),
+        methods: ['password'],
       });
     }
     const other = sessions.find((s) => !s.current)!;
