@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { PasswordService } from '../../src/passwords/password.service.js';
 import { Client, newUser, signedInClient } from '../../tools/client/client.js';
-import { startInProcessApp, type InProcessApp } from './in-process-app.js';
-import { type Services, startServices } from './services.js';
+import { inProcessSuite } from './in-process-app.js';
 
 /**
  * A login for an unknown email does the work of a login with a wrong password: one full password
@@ -11,17 +10,7 @@ import { type Services, startServices } from './services.js';
  * Enumeration).
  */
 
-let services: Services;
-let inProcess: InProcessApp;
-
-beforeAll(async () => {
-  services = await startServices();
-  inProcess = await startInProcessApp(services);
-}, 60_000);
-afterAll(async () => {
-  await inProcess?.close();
-  await services?.stop();
-});
+const inProcess = inProcessSuite();
 
 describe('login: an unknown email and a wrong password', () => {
   it('each cost exactly one password check and get the same 401', async () => {

@@ -4,6 +4,7 @@
  * build, so a spec can reach inside (providers, spies, a route of its own) and still send real
  * HTTP requests with a cookie jar.
  */
+import { afterAll, beforeAll } from '@jest/globals';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module.js';
@@ -12,7 +13,7 @@ import { parseConfig } from '../../src/config/config.schema.js';
 import { PortPicker } from '../../tools/stack/machine.js';
 import { TEST_APP_ENV } from '../support/test-env.js';
 import type { Target } from '../support/target.js';
-import type { Services } from './services.js';
+import { type Services, startServices } from './services.js';
 
 export interface InProcessApp {
   app: NestExpressApplication;
@@ -46,4 +47,32 @@ export async function startInProcessApp(
   configureApp(app);
   await app.listen(port, '127.0.0.1');
   return { app, target: { baseUrl, ca: '', nginx: false }, close: () => app.close() };
+}
+
+/**
+ * A spec file's services and app, started before its first test and stopped after its last: the
+ * usual setup of this tier in one call. The getters are for use inside tests.
+ */
+export function inProcessSuite(env: Record<string, string> = {}, controllers: (new (...args: never[]) => unknown)[] = []) {
+  let services: Services | undefined;
+  let inProcess: InProcessApp | undefined;
+  beforeAll(async () => {
+    services = await startServices();
+    inProcess = await startInProcessApp(services, env, controllers);
+  }, 60_000);
+  afterAll(async () => {
+    await inProcess?.close();
+    await services?.stop();
+  });
+  return {
+    get services() {
+      return services!;
+    },
+    get app() {
+      return inProcess!.app;
+    },
+    get target() {
+      return inProcess!.target;
+    },
+  };
 }

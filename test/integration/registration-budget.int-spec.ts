@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { TOO_MANY_REGISTRATIONS } from '../../src/auth/registration-budget.js';
 import { Client, newUser } from '../../tools/client/client.js';
-import { startInProcessApp, type InProcessApp } from './in-process-app.js';
-import { type Services, startServices } from './services.js';
+import { inProcessSuite } from './in-process-app.js';
 
 /**
  * The per-address registration budget (README, Configuration: REGISTRATIONS_PER_ADDRESS), small
@@ -11,17 +10,8 @@ import { type Services, startServices } from './services.js';
  */
 
 const BUDGET = 3;
-let services: Services;
-let inProcess: InProcessApp;
 
-beforeAll(async () => {
-  services = await startServices();
-  inProcess = await startInProcessApp(services, { TRUST_PROXY: 'loopback', REGISTRATIONS_PER_ADDRESS: String(BUDGET) });
-}, 60_000);
-afterAll(async () => {
-  await inProcess?.close();
-  await services?.stop();
-});
+const inProcess = inProcessSuite({ TRUST_PROXY: 'loopback', REGISTRATIONS_PER_ADDRESS: String(BUDGET) });
 
 function registerFrom(address: string, user = newUser()) {
   return new Client(inProcess.target).post('/api/auth/register', user, { 'x-forwarded-for': address });

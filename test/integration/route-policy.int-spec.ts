@@ -5,26 +5,15 @@
  * Express routes to them; the sign-in shedding and the e2e clients' pacing read the marks
  * themselves. Here against the routes the running app really serves.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { Type } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { Express } from 'express';
 import { type AppRoute, hashingRoutes, routesOf } from '../../src/common/route-policy.js';
 import { appRoutes, nginxLimits, readNginxLimits, routePolicyProblems } from '../../tools/route-policy-check.js';
-import { type InProcessApp, startInProcessApp } from './in-process-app.js';
-import { type Services, startServices } from './services.js';
+import { inProcessSuite } from './in-process-app.js';
 
-let services: Services;
-let inProcess: InProcessApp;
-
-beforeAll(async () => {
-  services = await startServices();
-  inProcess = await startInProcessApp(services);
-}, 60_000);
-afterAll(async () => {
-  await inProcess?.close();
-  await services?.stop();
-});
+const inProcess = inProcessSuite();
 
 /** The app's routes with their marks, from Nest's container (as the sign-in shedding reads them). */
 function runningRoutes(): AppRoute[] {

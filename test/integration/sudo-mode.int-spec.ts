@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sessionIdOfCookieValue } from '../../src/session/session-cookie.js';
 import { Client, signedInClient } from '../../tools/client/client.js';
 import { connectRedis, type TestRedis } from '../../tools/client/redis.js';
-import { startInProcessApp, type InProcessApp } from './in-process-app.js';
-import { type Services, startServices } from './services.js';
+import { inProcessSuite } from './in-process-app.js';
 
 /**
  * Sessions that know how they signed in, and sudo mode (docs/sessions.md, Sudo mode): real
@@ -13,19 +12,14 @@ import { type Services, startServices } from './services.js';
 
 const MINUTE = 60_000;
 const REAUTHENTICATION_REQUIRED = { statusCode: 403, error: 'Forbidden', message: 'Re-authentication required' };
-let services: Services;
-let inProcess: InProcessApp;
 let redis: TestRedis;
 
+const inProcess = inProcessSuite();
 beforeAll(async () => {
-  services = await startServices();
-  inProcess = await startInProcessApp(services);
-  redis = await connectRedis(services.redisUrl);
-}, 60_000);
+  redis = await connectRedis(inProcess.services.redisUrl);
+});
 afterAll(async () => {
   await redis?.close();
-  await inProcess?.close();
-  await services?.stop();
 });
 
 async function sessionKey(client: Client): Promise<string> {
