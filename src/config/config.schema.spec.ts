@@ -5,11 +5,14 @@ import { describe, expect, it } from '@jest/globals';
 import { CONFIG_VARIABLES, configFix, parseConfig } from './config.schema.js';
 
 const SECRET = 'a'.repeat(40);
+const KEY = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex');
+const OLD_KEY = Buffer.alloc(32, 7);
 const base = {
   DATABASE_URL: 'postgres://u@localhost/db',
   REDIS_URL: 'redis://localhost:6379',
   SESSION_SECRET: SECRET,
   SMTP_URL: 'smtp://localhost:1025',
+  DATA_ENCRYPTION_KEY: KEY.toString('base64'),
 };
 const production = { ...base, NODE_ENV: 'production', PUBLIC_ORIGIN: 'https://example.com' };
 
@@ -46,6 +49,7 @@ describe('parseConfig', () => {
           emailVerifyTtlMs: 24 * 3_600_000,
         },
         requireVerifiedEmail: false,
+        dataEncryptionKeys: [KEY],
         session: {
           secrets: [SECRET],
           cookie: { name: 'sid', secure: false, domain: undefined, path: '/', sameSite: 'lax' },
@@ -107,6 +111,11 @@ describe('parseConfig', () => {
     });
   });
 
+  it('reads the data encryption keys in hex or base64, the one that encrypts first', () => {
+    const result = parseConfig({ ...base, DATA_ENCRYPTION_KEY: ` ${KEY.toString('hex')} , ${OLD_KEY.toString('base64url')}` });
+    expect(result.ok && result.config.dataEncryptionKeys).toEqual([KEY, OLD_KEY]);
+  });
+
   it.each([
     [{ DATABASE_URL: '' }, 'DATABASE_URL: is required'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL: must be a postgres:// URL'],
@@ -157,6 +166,20 @@ describe('parseConfig', () => {
     [{ PASSWORD_RESET_TTL: '30 min' }, 'PASSWORD_RESET_TTL: must be a duration'],
     [{ EMAIL_VERIFY_TTL: '0' }, 'EMAIL_VERIFY_TTL: must be a duration'],
     [{ REQUIRE_VERIFIED_EMAIL: 'yes' }, 'REQUIRE_VERIFIED_EMAIL: must be true or false'],
+    [{ DATA_ENCRYPTION_KEY: '' }, 'DATA_ENCRYPTION_KEY: is required'],
+    [{ DATA_ENCRYPTION_KEY: `${KEY.toString('base64')},` }, 'DATA_ENCRYPTION_KEY: has an empty entry'],
+    [{ DATA_ENCRYPTION_KEY: KEY.subarray(0, 16).toString('base64') }, 'DATA_ENCRYPTION_KEY: every key must be 32 random bytes'],
+    [{ DATA_ENCRYPTION_KEY: 'a passphrase is not a key, however long it is' }, 'DATA_ENCRYPTION_KEY: every key must be 32 random bytes'],
+    [{ DATA_ENCRYPTION_KEY: `${KEY.toString('hex')},${KEY.toString('base64')}` }, 'DATA_ENCRYPTION_KEY: lists the same key twice'],
+    [{ SESSION_SECRET: KEY.toString('base64') }, 'DATA_ENCRYPTION_KEY: must not be a SESSION_SECRET entry: give each its own random value'],
+    [
+      // The same 32 bytes in another spelling, and behind a rotation entry on both sides.
+      {
+        SESSION_SECRET: `${SECRET},${OLD_KEY.toString('hex')}`,
+        DATA_ENCRYPTION_KEY: `${KEY.toString('hex')},${OLD_KEY.toString('base64')}`,
+      },
+      'DATA_ENCRYPTION_KEY: must not be a SESSION_SECRET entry',
+    ],
   ])('refuses %j', (extra, expected) => {
     const problems = problemsOf({ ...base, ...extra });
     expect(problems).toHaveLength(1);
@@ -200,7 +223,13 @@ describe('parseConfig', () => {
   it('reports every missing variable on its own line and never echoes a value', () => {
     const secretValue = 'hunter2-not-long-enough';
     const problems = problemsOf({ NODE_ENV: 'production', SESSION_SECRET: secretValue, PORT: 'http' });
-    expect(problems.map((line) => line.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'PORT', 'REDIS_URL', 'SMTP_URL']);
+    expect(problems.map((line) => line.split(':')[0]).sort()).toEqual([
+      'DATABASE_URL',
+      'DATA_ENCRYPTION_KEY',
+      'PORT',
+      'REDIS_URL',
+      'SMTP_URL',
+    ]);
     expect(problems.join('\n')).not.toContain(secretValue);
     expect(problems.join('\n')).not.toContain('http');
   });
@@ -220,8 +249,12 @@ describe('parseConfig', () => {
         SMTP_URL: base.SMTP_URL,
         SESSION_SECRET_FILE: file('secret', `${SECRET}\n`),
         REDIS_PASSWORD_FILE: file('redis', 'redis-pass\n'),
+        DATA_ENCRYPTION_KEY_FILE: file('key', `${KEY.toString('hex')}\n`),
       });
-      expect(result).toMatchObject({ ok: true, config: { redisPassword: 'redis-pass', session: { secrets: [SECRET] } } });
+      expect(result).toMatchObject({
+        ok: true,
+        config: { redisPassword: 'redis-pass', session: { secrets: [SECRET] }, dataEncryptionKeys: [KEY] },
+      });
     });
 
     it('refuses both forms at once, and an unreadable file, naming the variable only', () => {
@@ -231,6 +264,16 @@ describe('parseConfig', () => {
       expect(problemsOf({ ...base, REDIS_PASSWORD_FILE: path.join(dir, 'missing') })).toEqual([
         'REDIS_PASSWORD_FILE: cannot read the file (ENOENT)',
       ]);
+      expect(problemsOf({ ...base, DATA_ENCRYPTION_KEY_FILE: file('key-both', KEY.toString('hex')) })).toEqual([
+        'DATA_ENCRYPTION_KEY_FILE: set DATA_ENCRYPTION_KEY or DATA_ENCRYPTION_KEY_FILE, not both',
+      ]);
+    });
+
+    it('refuses a key file that holds no key, without echoing what it holds', () => {
+      const contents = 'my-data-key-passphrase';
+      const problems = problemsOf({ ...base, DATA_ENCRYPTION_KEY: '', DATA_ENCRYPTION_KEY_FILE: file('not-a-key', `${contents}\n`) });
+      expect(problems).toEqual(['DATA_ENCRYPTION_KEY: every key must be 32 random bytes, written as 64 hex digits or in base64']);
+      expect(problems.join('\n')).not.toContain(contents);
     });
   });
 });

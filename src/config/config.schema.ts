@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseDataKey } from '../crypto/data-encryption.js';
 import { parseDuration } from './duration.js';
 import { resolveSecretFiles } from './secret-files.js';
 import { cookieNameProblems, defaultCookieName, type SessionCookieConfig } from './session-cookie-name.js';
@@ -157,11 +158,36 @@ const envSchema = z.object({
   PASSWORD_RESET_TTL: duration('30m').describe('give a duration such as 30m'),
   EMAIL_VERIFY_TTL: duration('24h').describe('give a duration such as 24h'),
   REQUIRE_VERIFIED_EMAIL: bool.describe('set REQUIRE_VERIFIED_EMAIL=true or false'),
+  // Encrypts TOTP secrets at rest (src/crypto/data-encryption.ts). Required everywhere, like the
+  // session secret: a development default would be a key everyone knows.
+  DATA_ENCRYPTION_KEY: required
+    .transform((v) => v.split(',').map((s) => s.trim()))
+    .refine((list) => list.every((s) => s.length > 0), { error: 'has an empty entry', abort: true })
+    .transform((list) => list.map(parseDataKey))
+    .refine((keys) => keys.every((key) => key !== undefined), {
+      error: 'every key must be 32 random bytes, written as 64 hex digits or in base64',
+      abort: true,
+    })
+    .transform((keys) => keys as Buffer[])
+    .refine((keys) => new Set(keys.map((key) => key.toString('hex'))).size === keys.length, {
+      error: 'lists the same key twice',
+    })
+    .describe(
+      'set DATA_ENCRYPTION_KEY to 32 random bytes (openssl rand -base64 32), never the session secret; to rotate, put a new key first and keep the old ones after it',
+    ),
   LOG_LEVEL: optional
     .transform((v) => v ?? 'info')
     .refine((v) => (LOG_LEVELS as readonly string[]).includes(v), { error: `must be one of ${LOG_LEVELS.join(', ')}` })
     .describe('set LOG_LEVEL=info'),
 });
+
+/** A session secret that spells one of the keys: the same text, or the same 32 bytes in another encoding. */
+function sharesSessionSecret(keys: Buffer[], sessionSecrets: string[]): boolean {
+  return sessionSecrets.some((secret) => {
+    const asKey = parseDataKey(secret);
+    return asKey !== undefined && keys.some((key) => key.equals(asKey));
+  });
+}
 
 function isOrigin(value: string): boolean {
   try {
@@ -203,6 +229,8 @@ export interface AppConfig {
   mail: MailConfig;
   /** REQUIRE_VERIFIED_EMAIL: sign-in of an unverified user is refused after the password check. */
   requireVerifiedEmail: boolean;
+  /** DATA_ENCRYPTION_KEY, 32 bytes each: the first encrypts, all decrypt (rotation). */
+  dataEncryptionKeys: Buffer[];
   session: {
     /** The first signs new cookies; all of them verify (rotation without logging everyone out). */
     secrets: string[];
@@ -284,6 +312,10 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): ConfigR
   if (e.SESSION_IDLE_TIMEOUT > e.SESSION_ABSOLUTE_TIMEOUT) {
     problem('SESSION_IDLE_TIMEOUT', 'must not be longer than SESSION_ABSOLUTE_TIMEOUT');
   }
+  if (sharesSessionSecret(e.DATA_ENCRYPTION_KEY, e.SESSION_SECRET)) {
+    // One leaked value would then both forge sessions and decrypt every second factor.
+    problem('DATA_ENCRYPTION_KEY', 'must not be a SESSION_SECRET entry: give each its own random value');
+  }
   if (problems.length) return { ok: false, problems };
 
   return {
@@ -311,6 +343,7 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): ConfigR
         emailVerifyTtlMs: e.EMAIL_VERIFY_TTL,
       },
       requireVerifiedEmail: e.REQUIRE_VERIFIED_EMAIL === 'true',
+      dataEncryptionKeys: e.DATA_ENCRYPTION_KEY,
       session: {
         secrets: e.SESSION_SECRET,
         cookie: { name, secure, domain, path, sameSite: e.SESSION_COOKIE_SAMESITE },

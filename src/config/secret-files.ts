@@ -5,7 +5,14 @@ import { readFileSync } from 'node:fs';
  * that holds the value: the Docker secrets convention, which keeps secrets out of `docker
  * inspect`, the process environment of child processes and compose files (README, Configuration).
  */
-export const SECRET_VARIABLES = ['SESSION_SECRET', 'DATABASE_URL', 'REDIS_URL', 'REDIS_PASSWORD', 'SMTP_URL'] as const;
+export const SECRET_VARIABLES = [
+  'SESSION_SECRET',
+  'DATA_ENCRYPTION_KEY',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'REDIS_PASSWORD',
+  'SMTP_URL',
+] as const;
 
 export interface ResolvedEnvironment {
   env: Record<string, string | undefined>;

@@ -13,6 +13,7 @@ export const DOCTOR_CODES = {
   'GH-C007': 'SESSION_REMEMBER_TIMEOUT is at most 30 days',
   'GH-C008': 'SESSION_COOKIE_SAMESITE is not none',
   'GH-C009': 'SMTP_URL is encrypted unless the relay is local',
+  'GH-C010': 'DATA_ENCRYPTION_KEY looks random',
   'GH-U001': 'HTTPS answers with a trusted certificate',
   'GH-U002': 'HTTP redirects to HTTPS, path kept',
   'GH-U003': 'Strict-Transport-Security is on',

@@ -1,13 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { configChecks, weakSecret } from './config-checks.js';
+import { dataKeyId } from '../crypto/data-encryption.js';
+import { configChecks, weakDataKey, weakSecret } from './config-checks.js';
 
 const SECRET = '3f9c1a7be24d8065f1c3a9e7b5d20486ac1f3e9b7d5c2a08';
+const KEY = 'q0Lx5aW2nV8mT4rYc7HbK1pJ9sD3fG6zQ2uE5iO8wXo=';
 const healthy = {
   NODE_ENV: 'production',
   DATABASE_URL: 'postgres://gatehouse@db:5432/gatehouse',
   REDIS_URL: 'redis://redis:6379',
   SMTP_URL: 'smtp://mail:1025',
   SESSION_SECRET: SECRET,
+  DATA_ENCRYPTION_KEY: KEY,
   PUBLIC_ORIGIN: 'https://example.com',
   TRUST_PROXY: '10.0.0.2',
 };
@@ -23,9 +27,12 @@ describe('configChecks', () => {
   it('passes a production configuration behind one proxy, every check', () => {
     const report = configChecks(healthy);
     expect(report.checks.map((check) => `${check.status} ${check.code}`)).toEqual(
-      ['C001', 'C002', 'C003', 'C004', 'C005', 'C006', 'C007', 'C008', 'C009'].map((code) => `PASS GH-${code}`),
+      ['C001', 'C002', 'C003', 'C004', 'C005', 'C006', 'C007', 'C008', 'C009', 'C010'].map((code) => `PASS GH-${code}`),
     );
     expect(report.failed).toBe(false);
+    expect(report.checks.find((check) => check.code === 'GH-C010')?.what).toBe(
+      `DATA_ENCRYPTION_KEY looks random (1 key; new data under key id ${dataKeyId(Buffer.from(KEY, 'base64'))})`,
+    );
   });
 
   it('reports every start-up problem as GH-C001 with its variable and fix, and never a value', () => {
@@ -40,12 +47,38 @@ describe('configChecks', () => {
         'FAIL GH-C001 the app refuses to start: SESSION_SECRET: every secret must be at least 32 characters in production — set SESSION_SECRET to a random string of at least 32 characters (openssl rand -hex 32)',
         'FAIL GH-C001 the app refuses to start: SESSION_COOKIE_SECURE: must be true in production (the app is served over HTTPS) — set SESSION_COOKIE_SECURE=true (the default in production) and serve the app over HTTPS',
         'FAIL GH-C001 the app refuses to start: SESSION_COOKIE_SAMESITE: none requires SESSION_COOKIE_SECURE=true (browsers drop it otherwise) — set SESSION_COOKIE_SAMESITE=lax (the default); none only with SESSION_COOKIE_SECURE=true over HTTPS',
-        'Summary: 0 pass, 0 warn, 3 fail, 8 not run (the app would not start)',
+        'Summary: 0 pass, 0 warn, 3 fail, 9 not run (the app would not start)',
         '',
       ].join('\n'),
     );
     expect(report.failed).toBe(true);
     expect(report.text()).not.toContain('short-secret');
+  });
+
+  it.each([
+    ['missing', { DATA_ENCRYPTION_KEY: '' }, 'DATA_ENCRYPTION_KEY: is required'],
+    [
+      'not 32 bytes',
+      { DATA_ENCRYPTION_KEY: 'not-a-key-but-a-passphrase' },
+      'DATA_ENCRYPTION_KEY: every key must be 32 random bytes, written as 64 hex digits or in base64',
+    ],
+    [
+      'the session secret',
+      { SESSION_SECRET: `${SECRET},${KEY}` },
+      'DATA_ENCRYPTION_KEY: must not be a SESSION_SECRET entry: give each its own random value',
+    ],
+  ])('fails a data encryption key that is %s as GH-C001, with the fix and without the value', (_case, env, problem) => {
+    const report = configChecks({ ...healthy, ...env });
+    expect(report.checks.filter((check) => check.status === 'FAIL')).toEqual([
+      {
+        status: 'FAIL',
+        code: 'GH-C001',
+        what: `the app refuses to start: ${problem}`,
+        fix: 'set DATA_ENCRYPTION_KEY to 32 random bytes (openssl rand -base64 32), never the session secret; to rotate, put a new key first and keep the old ones after it',
+      },
+    ]);
+    expect(report.text()).not.toContain(KEY);
+    expect(report.text()).not.toContain('not-a-key-but-a-passphrase');
   });
 
   it.each([
@@ -111,6 +144,20 @@ describe('configChecks', () => {
         'WARN GH-C009 SMTP_URL is smtp:// to mail.example.net, which is not local: reset links and any SMTP password may cross the network unencrypted',
       ],
     ],
+    [
+      'a data encryption key of one repeated byte',
+      { DATA_ENCRYPTION_KEY: '00'.repeat(32) },
+      [
+        'WARN GH-C010 DATA_ENCRYPTION_KEY is a pattern (few different bytes, or a counting sequence): whoever guesses it can decrypt the stored TOTP secrets',
+      ],
+    ],
+    [
+      'a data encryption key of text, behind a good one',
+      { DATA_ENCRYPTION_KEY: `${KEY},${Buffer.from('the thirty-two bytes of my key!!').toString('base64')}` },
+      [
+        'WARN GH-C010 DATA_ENCRYPTION_KEY (entry 2 of 2) is text (a phrase encoded as a key), not random bytes: whoever guesses it can decrypt the stored TOTP secrets',
+      ],
+    ],
   ])('%s', (_case, env, expected) => {
     expect(problems({ ...healthy, ...env })).toEqual(expected);
   });
@@ -138,5 +185,28 @@ describe('weakSecret', () => {
     ['ChangeMe-in-production-2024-please!', 'contains a common word (secret, password, changeme, …)'],
   ])('judges %s', (secret, why) => {
     expect(weakSecret(secret)).toBe(why);
+  });
+});
+
+describe('weakDataKey', () => {
+  const counting = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
+  it.each([
+    ['32 random bytes', randomBytes(32), undefined],
+    ['all zero', Buffer.alloc(32), 'is a pattern (few different bytes, or a counting sequence)'],
+    [
+      'a short pattern repeated',
+      Buffer.from('0123456789abcdef'.repeat(4), 'hex'),
+      'is a pattern (few different bytes, or a counting sequence)',
+    ],
+    ['a counting sequence', counting, 'is a pattern (few different bytes, or a counting sequence)'],
+    ['counting down in threes', counting.map((i) => 250 - 3 * i), 'is a pattern (few different bytes, or a counting sequence)'],
+    ['text', Buffer.from('Gatehouse encrypts with this key'), 'is text (a phrase encoded as a key), not random bytes'],
+  ])('judges %s', (_case, key, why) => {
+    expect(weakDataKey(Buffer.from(key))).toBe(why);
+  });
+
+  it('finds a thousand generated keys random', () => {
+    const weak = Array.from({ length: 1000 }, () => randomBytes(32)).filter((key) => weakDataKey(key) !== undefined);
+    expect(weak).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { type AppConfig, configFix, type ConfigResult, parseConfig } from '../config/config.schema.js';
+import { dataKeyId } from '../crypto/data-encryption.js';
 import { Report } from './report.js';
 
 /**
@@ -13,7 +14,7 @@ export function readAppConfig(env: NodeJS.ProcessEnv): ConfigResult {
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-/** Configuration checks (no --url): GH-C001 to GH-C009 in docs/doctor.md. */
+/** Configuration checks (no --url): GH-C001 to GH-C010 in docs/doctor.md. */
 export function configChecks(env: NodeJS.ProcessEnv): Report {
   const report = new Report();
   const result = readAppConfig(env);
@@ -23,7 +24,10 @@ export function configChecks(env: NodeJS.ProcessEnv): Report {
       report.fail('GH-C001', `the app refuses to start: ${problem}`, configFix(variable) ?? "see the README's Configuration table");
     }
     // The other checks judge values the way the app reads them, which it does not here.
-    report.skip(['GH-C002', 'GH-C003', 'GH-C004', 'GH-C005', 'GH-C006', 'GH-C007', 'GH-C008', 'GH-C009'], 'the app would not start');
+    report.skip(
+      ['GH-C002', 'GH-C003', 'GH-C004', 'GH-C005', 'GH-C006', 'GH-C007', 'GH-C008', 'GH-C009', 'GH-C010'],
+      'the app would not start',
+    );
     return report;
   }
   const config = result.config;
@@ -34,6 +38,7 @@ export function configChecks(env: NodeJS.ProcessEnv): Report {
   checkTimeouts(report, config);
   checkSameSite(report, config);
   checkSmtp(report, config.mail.smtpUrl);
+  checkDataKeys(report, config.dataEncryptionKeys);
   return report;
 }
 
@@ -192,5 +197,36 @@ function checkSmtp(report: Report, smtpUrl: string): void {
     );
   } else {
     report.pass('GH-C009', `SMTP_URL is ${url.protocol}// to ${url.hostname}`);
+  }
+}
+
+/**
+ * Why a DATA_ENCRYPTION_KEY is guessable although it is 32 bytes (the app checks that), or
+ * undefined when it looks random. 32 random bytes show about 30 different values and are all
+ * printable ASCII with a chance of about 10^-14, so neither test misjudges a generated key.
+ */
+export function weakDataKey(key: Buffer): string | undefined {
+  const steps = new Set(key.subarray(1).map((byte, i) => (byte - key[i] + 256) % 256));
+  if (new Set(key).size < 16 || steps.size < 16) return 'is a pattern (few different bytes, or a counting sequence)';
+  if (key.every((byte) => byte >= 0x20 && byte <= 0x7e)) return 'is text (a phrase encoded as a key), not random bytes';
+  return undefined;
+}
+
+function checkDataKeys(report: Report, keys: Buffer[]): void {
+  let weak = false;
+  keys.forEach((key, i) => {
+    const why = weakDataKey(key);
+    if (!why) return;
+    weak = true;
+    const which = keys.length > 1 ? `DATA_ENCRYPTION_KEY (entry ${i + 1} of ${keys.length})` : 'DATA_ENCRYPTION_KEY';
+    report.warn(
+      'GH-C010',
+      `${which} ${why}: whoever guesses it can decrypt the stored TOTP secrets`,
+      'put a new key first (openssl rand -base64 32); keep this one after it until nothing encrypted under it is left',
+    );
+  });
+  if (!weak) {
+    const count = `${keys.length} key${keys.length === 1 ? '' : 's'}`;
+    report.pass('GH-C010', `DATA_ENCRYPTION_KEY looks random (${count}; new data under key id ${dataKeyId(keys[0])})`);
   }
 }

@@ -122,12 +122,14 @@ describeNative('request logs (native stack: reads the app output)', () => {
 
     expect(cookies.size).toBeGreaterThanOrEqual(3); // register, login, password change, login again
     const secrets = target.stack!.appEnv.SESSION_SECRET.split(',');
+    const keys = target.stack!.appEnv.DATA_ENCRYPTION_KEY.split(',');
     const forbidden: [string, string][] = [
       ['the first password', user.password],
       ['the new password', newPassword],
       ['the Authorization header', bearer],
       ['a query-string token', queryToken],
       ...secrets.map((secret): [string, string] => ['SESSION_SECRET', secret]),
+      ...keys.map((key): [string, string] => ['DATA_ENCRYPTION_KEY', key]),
       ...[...cookies].flatMap((value): [string, string][] => [
         ['a session cookie value', value],
         ['a session cookie value, decoded', decodeURIComponent(value)],

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { expect, it } from '@jest/globals';
 import { describeNative } from '../support/target.js';
 
@@ -26,6 +27,7 @@ const valid = {
   REDIS_URL: 'redis://127.0.0.1:1',
   SESSION_SECRET: SECRET,
   SMTP_URL: 'smtp://127.0.0.1:1',
+  DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   PORT: '1', // never reached: validation fails first, so nothing listens
 };
 
@@ -53,6 +55,11 @@ describeNative('start-up configuration check (the built app, before it listens)'
         'Invalid configuration: SESSION_SECRET: every secret must be at least 32 characters in production',
         'Invalid configuration: PUBLIC_ORIGIN: is required in production (used to refuse cross-site requests)',
       ],
+    ],
+    [
+      'a data encryption key that is a passphrase, not 32 random bytes',
+      { DATA_ENCRYPTION_KEY: SECRET },
+      ['Invalid configuration: DATA_ENCRYPTION_KEY: every key must be 32 random bytes, written as 64 hex digits or in base64'],
     ],
     [
       'missing required variables',

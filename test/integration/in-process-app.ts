@@ -4,6 +4,7 @@
  * build, so a spec can reach inside (providers, spies, a route of its own) and still send real
  * HTTP requests with a cookie jar.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from '@jest/globals';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
@@ -34,6 +35,7 @@ export async function startInProcessApp(
     DATABASE_URL: services.databaseUrl,
     REDIS_URL: services.redisUrl,
     SESSION_SECRET: 'in-process tier secret, at least 32 characters long',
+    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     PUBLIC_ORIGIN: baseUrl,
     // Nothing listens there: this tier sends no mail (the mail queue just keeps retrying).
     SMTP_URL: 'smtp://127.0.0.1:9',

@@ -164,6 +164,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // its own X-Forwarded-For.
     TRUST_PROXY: '127.0.0.1',
     SESSION_SECRET: randomBytes(36).toString('base64url'), // 48 characters
+    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     PUBLIC_ORIGIN: baseUrl,
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
     ...options.env,
