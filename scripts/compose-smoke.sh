@@ -276,14 +276,14 @@ if [ ${#session_secret} -ge 32 ] && [ "$(find_secrets app session_secret <<<"$se
 else
   fail "the secret search does not find the app's own session_secret at its path only"
 fi
-expect "the app's secrets are its database URL, the Redis password and the session secret" \
-  "database_url redis_password session_secret" \
-  "$(docker compose exec -T app ls -A /run/gatehouse-secrets </dev/null | tr -d '\r' | sort | tr '\n' ' ' | sed 's/ $//')"
+expect "the app's secrets are its data encryption key, its database URL, the Redis password and the session secret" \
+  "data_encryption_key database_url redis_password session_secret" \
+  "$(docker compose exec -T app ls -A /run/gatehouse-secrets </dev/null | tr -d '\r' | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
 expect_unreadable "the app container cannot read postgres_password (path, file name, value in any file or environment)" \
   app postgres_password <<<"$(secret_of postgres postgres_password)"
 expect_unreadable "nginx cannot read any secret (path, file name, value in any file or environment)" \
-  nginx session_secret postgres_password app_db_password redis_password database_url redis.conf \
-  <<<"$(secret_of app session_secret; secret_of postgres postgres_password; secret_of postgres app_db_password; secret_of redis redis_password)"
+  nginx session_secret data_encryption_key postgres_password app_db_password redis_password database_url redis.conf \
+  <<<"$(secret_of app session_secret; secret_of app data_encryption_key; secret_of postgres postgres_password; secret_of postgres app_db_password; secret_of redis redis_password)"
 
 step "The self-signed certificate"
 # docs/operations.md's command: copy the certificate out of the nginx container to pin it.

@@ -4,6 +4,8 @@
 # `docker compose up` on a fresh clone needs no .env and no secret is committed or typed:
 #
 #   session_secret      signs session cookies (the app's SESSION_SECRET_FILE)
+#   data_encryption_key encrypts TOTP secrets at rest (the app's DATA_ENCRYPTION_KEY_FILE): 32
+#                       random bytes in hex; an install from before it gets one on its next `up`
 #   postgres_password   Postgres superuser `postgres` (POSTGRES_PASSWORD_FILE); nothing uses it
 #                       but an operator with `docker compose exec postgres psql -U postgres`
 #   app_db_password     the `gatehouse` role the app and the migrations use (not a superuser)
@@ -24,7 +26,7 @@
 #   secrets-postgres    postgres_password app_db_password        (postgres)
 #   secrets-redis       redis.conf redis_password                 (redis, redis-replica, Sentinels)
 #   secrets-migrate     database_url                             (migrate: the `gatehouse` role)
-#   secrets-app         database_url redis_password session_secret (app, app-2)
+#   secrets-app         data_encryption_key database_url redis_password session_secret (app, app-2)
 #
 # A new secret of the app: one `write` line below, and its name on the `share app` line.
 #
@@ -78,6 +80,7 @@ share() {
 mkdir -p "$dir"
 chmod 0700 "$dir"
 write session_secret "$(random)"
+write data_encryption_key "$(random)"
 write postgres_password "$(random)"
 write app_db_password "$(random)"
 write redis_password "$(random)"
@@ -88,5 +91,5 @@ masterauth $(cat "$dir/redis_password")"
 share postgres postgres_password app_db_password
 share redis redis.conf redis_password
 share migrate database_url
-share app database_url redis_password session_secret
+share app data_encryption_key database_url redis_password session_secret
 echo "secrets ready"
