@@ -180,9 +180,10 @@ describeNative('npm run doctor', () => {
 
     it("passes the stack's own configuration (config mode)", async () => {
       const run = await doctor([], target.stack!.appEnv);
-      expect(codes(run)).toEqual(range(1, 9).map((n) => `PASS GH-C00${n}`));
+      expect(codes(run)).toEqual(range(1, 10).map((n) => `PASS GH-C${String(n).padStart(3, '0')}`));
       expect(run.code).toBe(0);
       expect(run.stdout).not.toContain(target.stack!.appEnv.SESSION_SECRET);
+      expect(run.stdout).not.toContain(target.stack!.appEnv.DATA_ENCRYPTION_KEY);
     });
 
     it('names a proxy that sends no HSTS and serves plain http instead of redirecting', async () => {
@@ -206,7 +207,7 @@ describeNative('npm run doctor', () => {
       const run = await doctor([], { ...target.stack!.appEnv, NODE_ENV: 'development', SESSION_COOKIE_SAMESITE: 'none' });
       expect(run.lines).toEqual([
         'FAIL GH-C001 the app refuses to start: SESSION_COOKIE_SAMESITE: none requires SESSION_COOKIE_SECURE=true (browsers drop it otherwise) — set SESSION_COOKIE_SAMESITE=lax (the default); none only with SESSION_COOKIE_SECURE=true over HTTPS',
-        'Summary: 0 pass, 0 warn, 1 fail, 8 not run (the app would not start)',
+        'Summary: 0 pass, 0 warn, 1 fail, 9 not run (the app would not start)',
       ]);
       expect(run.code).toBe(1);
     });
