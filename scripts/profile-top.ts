@@ -45,7 +45,7 @@ function owner(url: string): string {
  * line) and not the rest of the chain it calls next.
  */
 const LAYERS: [string, RegExp][] = [
-  ['request log (src/common/logging.ts, pino)', /common\/logging\.js|node_modules\/(pino|pino-http|sonic-boom)\//],
+  ['request log and middleware chains (src/common/hot-path.ts, pino)', /common\/hot-path\.js|node_modules\/(pino|pino-http|sonic-boom)\//],
   ['security headers (helmet)', /security-headers|node_modules\/helmet\//],
   ['graceful shutdown tracking', /graceful-shutdown/],
   ['body handling', /body-guard|node_modules\/(body-parser|type-is)\//],

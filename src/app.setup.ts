@@ -2,12 +2,13 @@ import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
+import passport from 'passport';
 import { AppModule } from './app.module.js';
 import { shedHashingWhenBusy } from './auth/sign-in-shedding.js';
 import { bodyHandling } from './common/body-guard.js';
 import { GracefulShutdown } from './common/graceful-shutdown.js';
-import { chain } from './common/middleware-chain.js';
-import { createAppLogger, requestLogger } from './common/logging.js';
+import { chain, requestLogger } from './common/hot-path.js';
+import { createAppLogger } from './common/logging.js';
 import { securityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/config.schema.js';
 import { configureViews } from './pages/views.js';
@@ -46,13 +47,14 @@ export function configureApp(app: NestExpressApplication): void {
   // revalidates with it. The stylesheet keeps serve-static's own.
   app.set('etag', false);
 
-  // Fewer router layers, same order: what every request passes runs as a few chains (docs/benchmarks.md,
-  // What keeps the per-request cost down).
+  // What every request passes runs as a few chains rather than a router layer each (hot-path.ts).
   app.use(chain(app.get(GracefulShutdown).track, securityHeaders(), noStore));
   shedHashingWhenBusy(app);
   app.use(requestLogger(config.get('logLevel', { infer: true })));
   configureViews(app, config);
   app.use(chain(bodyHandling(BODY_LIMIT), app.get(SessionAuthenticator).handlers()));
+  // req.logIn for the requests that sign in (passport-login.ts); no passport strategy runs.
+  app.use(passport.initialize());
   // On SIGTERM (docker stop, Kubernetes) or SIGINT: finish the requests in flight, then close
   // Redis and Postgres (GracefulShutdown), then exit 0. Without useProcessExit, Nest re-raises the
   // signal once done, and the process ends "killed by SIGTERM", which looks like a crash.

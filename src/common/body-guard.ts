@@ -1,7 +1,7 @@
 import { BadRequestException, UnsupportedMediaTypeException } from '@nestjs/common';
 import bodyParser from 'body-parser';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { chain } from './middleware-chain.js';
+import { chain } from './hot-path.js';
 
 /**
  * How deeply a request body may nest objects and arrays. Gatehouse's bodies are flat (depth 1);

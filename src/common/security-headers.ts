@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 
@@ -22,34 +21,8 @@ export const CONTENT_SECURITY_POLICY = {
   'object-src': ["'none'"],
 };
 
-/**
- * helmet's headers, worked out once at start: with fixed options (no per-request nonce, no
- * function directive) every response gets the very same ones, so there is no need to run
- * helmet's dozen middlewares and rebuild the CSP string for each request (docs/benchmarks.md, What
- * keeps the per-request cost down). helmet stays the one source of what the headers are.
- */
+/** helmet with the options below, as an ordinary middleware on every request. */
 export function securityHeaders(): RequestHandler {
-  const headers = helmetHeaders();
-  return (_req, res, next) => {
-    for (const [name, value] of headers) res.setHeader(name, value);
-    next();
-  };
-}
-
-/** The headers helmet sets, recorded from one run against a stand-in response. */
-export function helmetHeaders(): [name: string, value: string][] {
-  const headers: [string, string][] = [];
-  const res = {
-    setHeader: (name: string, value: string | number | readonly string[]) => headers.push([name, String(value)]),
-    removeHeader: () => {}, // X-Powered-By: the app never sets it (configureApp)
-  };
-  let failure: unknown;
-  helmetMiddleware()({} as IncomingMessage, res as unknown as ServerResponse, (error?: unknown) => (failure = error));
-  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
-  return headers;
-}
-
-function helmetMiddleware() {
   return helmet({
     contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
     // HSTS is nginx's job: it terminates TLS and adds the header to every HTTPS response. Sending

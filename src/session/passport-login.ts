@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PassportSerializer } from '@nestjs/passport';
-import type { Request, Response } from 'express';
-import passport from 'passport';
+import type { Request } from 'express';
 import type { User } from '../users/user.entity.js';
 
 /*
@@ -9,8 +8,9 @@ import type { User } from '../users/user.entity.js';
  * one, which an attacker may have planted, is destroyed with its record), puts the user's id in it
  * as `passport.user`, and saves it. Credentials are checked by AuthService, and requests are
  * authenticated by the session step (session-auth.ts), so no passport strategy runs and the
- * serializer's deserializer is never called. A fork that wants passport strategies (OAuth, say)
- * plugs them in here.
+ * serializer's deserializer is never called. `passport.initialize()`, which adds `req.logIn`, is
+ * an ordinary middleware on every request (configureApp), as passport's documentation has it. A
+ * fork that wants passport strategies (OAuth, say) plugs them in here.
  */
 
 declare global {
@@ -37,18 +37,9 @@ export class SessionSerializer extends PassportSerializer {
 }
 
 /**
- * passport.initialize() adds `req.logIn` and its session manager to a request. Only the requests
- * that sign in need them, so it runs here rather than on every request. compat: false skips the
- * `req._passport` object kept for strategies of passport 0.4.
- */
-const initializePassport = passport.initialize({ compat: false });
-
-/**
  * A new session id with the user's id in it, saved. keepSessionInfo keeps the session's other
  * data (clock, device, credential stamp) across the new id.
  */
 export function logIn(req: Request, user: User, keepSessionInfo: boolean): Promise<void> {
-  // Synchronous: it only sets properties, then calls next.
-  initializePassport(req, undefined as unknown as Response, () => {});
   return new Promise((resolve, reject) => req.logIn(user, { session: true, keepSessionInfo }, (err) => (err ? reject(err) : resolve())));
 }

@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
-import { chain } from '../common/middleware-chain.js';
+import { chain } from '../common/hot-path.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { cookieMaxAge, sessionCookieOptions, signedSessionId } from './session-cookie.js';
 import { SessionStore } from './session-store.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { chain } from './middleware-chain.js';
+import { chain } from './hot-path.js';
 
 const req = {} as Request;
 const res = {} as Response;
