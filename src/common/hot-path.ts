@@ -4,22 +4,23 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { pino } from 'pino';
 
 /*
- * The two places where the request path does by hand what a library would do, because the saving
- * shows on every request. Each keeps the library's behaviour, so a fork that updates the library
- * must check it here too. Measured on 2026-12-06 on the benchmark machine (2 cores, Node 24;
- * docs/benchmarks.md, What keeps the per-request cost down), server CPU per request against the
- * library way:
+ * The two places where the request path does by hand what a library does, because they save CPU
+ * on every request. Each keeps the library's behaviour, so a fork that updates the library must
+ * check it here too. Gain per request against the library used the ordinary way, measured on
+ * 2026-12-06 on the benchmark machine (2 cores, Node 24; docs/benchmarks.md, What keeps the
+ * per-request cost down): each about the run-to-run spread of `npm run bench` on a quiet machine,
+ * the two together more than it.
  *
- * - chain(), about 3 to 5 µs: the middlewares every request passes run as a few chains, not one
- *   Express router layer each. Keep in step with Express's router: steps run in order, an error
- *   (passed to next() or thrown) skips the rest, and next() is called once.
- * - requestLogger(), about 3 to 4 µs: one pino line per request in pino-http's line format,
- *   without pino-http's child logger per request. Keep in step with pino-http's line: `req`
- *   (id, method, path), `res` (statusCode), `responseTime`, the messages, and the `err` of a 5xx.
+ * - chain(), 2 to 5 µs: the middlewares every request passes run as a few chains, not one Express
+ *   router layer each. Keep in step with Express's router: steps run in order, an error (passed
+ *   to next() or thrown) skips the rest, and next() is called once.
+ * - requestLogger(), 1 to 4 µs: one pino line per request in pino-http's line format, without
+ *   pino-http's child logger per request. Keep in step with pino-http's line: `req` (id, method,
+ *   path), `res` (statusCode), `responseTime`, the two messages, and the `err` of a 5xx.
  *
  * Sign-in shedding (auth/sign-in-shedding.ts) also answers before Nest runs, on Express routes of
- * its own; that is what it is for (a refused sign-in must cost nearly nothing), not a saving on
- * the requests it lets through.
+ * its own: that is what keeps a refused sign-in cheap, and no library way answers before the body
+ * is read.
  */
 
 /**
