@@ -71,11 +71,19 @@ export class SentinelPrimary {
     this.timer = setInterval(() => void this.poll(), SENTINEL_POLL_MS).unref();
   }
 
+  /** Whether the Sentinels last said the primary they name has a replica up and linked. */
+  private sentinelsSeeReplica = true;
+  /** The primary the Sentinels last agreed on; the app writes to it once it has switched. */
+  private namedNode: RedisNode | undefined;
+
   /**
-   * Whether the Sentinels last said the primary has a replica that is up and linked: a write it
-   * does not acknowledge is then suspect (replica-ack.ts). True until they have said otherwise.
+   * Whether a write that no replica acknowledges is suspect (replica-ack.ts): true while the
+   * Sentinels see a replica of the primary up, and also while they name another node than the one
+   * the app still writes to (replicaSuspect()).
    */
-  replicaUp = true;
+  get replicaUp(): boolean {
+    return replicaSuspect(this.namedNode, this.currentNode, this.sentinelsSeeReplica);
+  }
 
   /** The node the app writes to now (for logs and tests). */
   get primary(): RedisNode | undefined {
@@ -121,7 +129,8 @@ export class SentinelPrimary {
     const agreed = [...votes.values()].find((vote) => vote.count >= Math.min(SENTINEL_AGREEMENT, sentinels.length));
     if (agreed) {
       this.lost = false;
-      this.replicaUp = agreed.replicaUp;
+      this.sentinelsSeeReplica = agreed.replicaUp;
+      this.namedNode = agreed.node;
       return agreed.node;
     }
     if (votes.size > 0) this.report(`the Sentinels do not agree on the primary (${[...votes.keys()].join(', ')})`);
@@ -228,6 +237,19 @@ export class SentinelPrimary {
       if (previous.isOpen) previous.destroy();
     }
   }
+}
+
+/**
+ * Whether an unacknowledged write to `current` must fail (a 503) rather than be answered. The
+ * Sentinels' word on replicas is about the node they name: while that is not yet `current` (a
+ * failover promoted the replica, and the app has not switched), `current` is being replaced and
+ * will resync from the new primary, dropping whatever it took meanwhile, so its unacknowledged
+ * writes are suspect whatever the new primary's replicas look like: a sign-in answered from there
+ * would be a session lost a second later.
+ */
+export function replicaSuspect(named: RedisNode | undefined, current: RedisNode | undefined, sentinelsSeeReplica: boolean): boolean {
+  if (named && current && !sameNode(named, current)) return true;
+  return sentinelsSeeReplica;
 }
 
 function sameNode(a: RedisNode, b: RedisNode): boolean {
