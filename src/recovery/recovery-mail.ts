@@ -41,6 +41,7 @@ export class RecoveryMail implements OnApplicationBootstrap {
   }
 
   async send({ job, retryCount, retryLimit }: MailAttempt): Promise<void> {
+    if (job.kind === 'security-notice') return; // not sent yet: the notice mail is being written
     const user = job.kind === 'password-reset' ? await this.users.findByEmail(job.email) : await this.users.findById(job.userId);
     // No account (the requester was told the same either way), or nothing left to confirm.
     if (!user || (job.kind === 'verify-email' && user.emailVerifiedAt)) return;
