@@ -16,6 +16,7 @@ import { RecoveryModule } from './recovery/recovery.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { SessionGuard } from './session/session.guard.js';
 import { SessionModule } from './session/session.module.js';
+import { TwoStepModule } from './two-step/two-step.module.js';
 import { UsersModule } from './users/users.module.js';
 
 /** The app's own modules: every controller of the app is in one of them or in a module they import. */
@@ -26,6 +27,7 @@ export const FEATURE_MODULES = [
   AuthModule,
   ProfileModule,
   RecoveryModule,
+  TwoStepModule,
   HealthModule,
   PagesModule,
 ];

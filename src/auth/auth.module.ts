@@ -4,6 +4,7 @@ import { PassportModule } from '@nestjs/passport';
 import { MailModule } from '../mail/mail.module.js';
 import { PasswordsModule } from '../passwords/passwords.module.js';
 import { SessionModule } from '../session/session.module.js';
+import { TwoStepModule } from '../two-step/two-step.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
@@ -12,7 +13,7 @@ import { RegistrationBudget } from './registration-budget.js';
 
 @Module({
   // DiscoveryModule: the sign-in shedding finds the hashing routes among the app's controllers.
-  imports: [DiscoveryModule, PassportModule, UsersModule, SessionModule, MailModule, PasswordsModule],
+  imports: [DiscoveryModule, PassportModule, UsersModule, SessionModule, MailModule, PasswordsModule, TwoStepModule],
   controllers: [AuthController],
   providers: [AuthService, CredentialThrottle, RegistrationBudget],
   exports: [AuthService, CredentialThrottle],

@@ -8,6 +8,7 @@ import { PasswordService } from '../passwords/password.service.js';
 import { signedIn } from '../session/current-session.js';
 import { SessionLifecycle } from '../session/session-lifecycle.js';
 import type { SignInMethod } from '../session/session.types.js';
+import { INVALID_CODE, TwoStepService } from '../two-step/two-step.service.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import type { RegisterDto } from './dto/register.dto.js';
@@ -17,6 +18,16 @@ import { RegistrationBudget } from './registration-budget.js';
 export const INVALID_CREDENTIALS = 'Invalid email or password';
 export const EMAIL_NOT_VERIFIED = 'Email not verified';
 export const INVALID_REAUTHENTICATION = 'Invalid credentials';
+export const NO_SIGN_IN_IN_PROGRESS = 'No sign-in in progress';
+
+/** The second factors that can complete a pending sign-in. */
+export type SecondFactorMethod = Extract<SignInMethod, 'totp' | 'recoveryCode'>;
+
+/** What the password step led to: signed in, or a second factor due (a pending sign-in). */
+export type SignInOutcome = { kind: 'signed-in'; user: User } | { kind: 'second-factor'; methods: SecondFactorMethod[] };
+
+/** How a signed-in user proves it again: the password, or a code of the authenticator. */
+export type Reauthentication = { password: string } | { code: string };
 
 @Injectable()
 export class AuthService {
@@ -31,6 +42,7 @@ export class AuthService {
     private readonly mailQueue: MailQueue,
     private readonly mailThrottle: MailThrottle,
     private readonly registrations: RegistrationBudget,
+    private readonly twoStep: TwoStepService,
     config: ConfigService<AppConfig, true>,
   ) {
     this.requireVerifiedEmail = config.get('requireVerifiedEmail', { infer: true });
@@ -79,12 +91,45 @@ export class AuthService {
   /**
    * The one sign-in, for the API and the login page alike: the credential check under the
    * brute-force limits (429 when the email is locked for this client, or the client is; see
-   * CredentialThrottle), then a fresh session.
+   * CredentialThrottle), then a fresh session, or, for a user with two-step sign-in on, a pending
+   * sign-in that a second factor completes (completeSignIn).
    */
-  async signIn(req: Request, email: string, password: string, rememberMe: boolean): Promise<User> {
+  async signIn(req: Request, email: string, password: string, rememberMe: boolean): Promise<SignInOutcome> {
     this.passwords.assertCapacity();
     const user = await this.throttle.login(email, req.ip, () => this.verifyCredentials(email, password));
-    return this.startSessionFor(req, user, rememberMe);
+    if (await this.twoStep.isOn(user.id)) {
+      await this.session.startPending(req, user, rememberMe);
+      return { kind: 'second-factor', methods: ['totp', 'recoveryCode'] };
+    }
+    return { kind: 'signed-in', user: await this.startSessionFor(req, user, rememberMe) };
+  }
+
+  /**
+   * The second step of a pending sign-in: a TOTP code or a recovery code of the user whose password
+   * was right. Counted like password checks, per user (CredentialThrottle.secondFactor); the
+   * PENDING_SIGN_IN_ATTEMPTS-th wrong code also ends the pending sign-in. A right one signs in on a
+   * new id, once: a code is spent by a compare-and-set, and a pending sign-in is taken by one
+   * request only.
+   */
+  async completeSignIn(req: Request, method: SecondFactorMethod, code: string): Promise<User> {
+    const pending = this.session.pendingSignIn(req);
+    if (!pending) throw new UnauthorizedException(NO_SIGN_IN_IN_PROGRESS);
+    // A password change or reset since the password step ends it: that password is no proof now.
+    const found = await this.users.findById(pending.userId);
+    if (!found || found.passwordChangedAt.getTime() !== pending.credential) {
+      await this.session.endPending(req);
+      throw new UnauthorizedException(NO_SIGN_IN_IN_PROGRESS);
+    }
+    const user = await this.throttle.secondFactor(found.id, req.ip, async () => {
+      const right = method === 'totp' ? await this.twoStep.verifyTotp(found.id, code) : await this.twoStep.useRecoveryCode(found.id, code);
+      if (!right) {
+        await this.session.pendingFailed(req);
+        throw new UnauthorizedException(INVALID_CODE);
+      }
+      return found;
+    });
+    if (!(await this.session.completePending(req, user, pending, method))) throw new UnauthorizedException(NO_SIGN_IN_IN_PROGRESS);
+    return this.users.recordLogin(user);
   }
 
   /**
@@ -111,16 +156,26 @@ export class AuthService {
   }
 
   /**
-   * The signed-in user proves it again with the password: a new session id and sudo mode from now
-   * (docs/sessions.md, Sudo mode). Counted like every check of a current password; a wrong one is
-   * 403 "Invalid credentials", not 401, which would read as "signed out".
+   * The signed-in user proves it again, with the password or a code of the authenticator: a new
+   * session id and sudo mode from now (docs/sessions.md, Sudo mode). Counted like every check of a
+   * current password or second factor; a wrong one is 403 "Invalid credentials", not 401, which
+   * would read as "signed out". A TOTP code is spent as at sign-in: it works once.
    */
-  async reauthenticate(req: Request, password: string): Promise<void> {
-    this.passwords.assertCapacity();
+  async reauthenticate(req: Request, proof: Reauthentication): Promise<void> {
     const { userId } = signedIn(req);
+    const refuse = () => new ForbiddenException(INVALID_REAUTHENTICATION);
+    if ('code' in proof) {
+      const user = await this.throttle.secondFactor(userId, req.ip, async () => {
+        const found = await this.users.findById(userId);
+        if (!found || !(await this.twoStep.verifyTotp(userId, proof.code))) throw refuse();
+        return found;
+      });
+      return this.session.reauthenticated(req, user, 'totp');
+    }
+    this.passwords.assertCapacity();
     const user = await this.throttle.passwordCheck(userId, req.ip, async () => {
       const found = await this.users.findById(userId);
-      if (!(await this.passwords.verify(found?.passwordHash, password)) || !found) throw new ForbiddenException(INVALID_REAUTHENTICATION);
+      if (!(await this.passwords.verify(found?.passwordHash, proof.password)) || !found) throw refuse();
       return found;
     });
     await this.session.reauthenticated(req, user, 'password');

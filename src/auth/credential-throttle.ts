@@ -22,6 +22,13 @@ interface Messages {
 }
 
 /**
+ * `client`: the pair a failure locks is the subject *and* the client (a password: an attacker
+ * elsewhere cannot lock the owner out). `subject`: the subject alone, from every client (a second
+ * factor: whoever sends codes already has the password).
+ */
+type PairScope = 'client' | 'subject';
+
+/**
  * Counters for one kind of password check, in Redis so every app instance sees the same counts.
  * Keys (`<prefix>:pair:<subject>|<client>`, `:ip:<client>`, `:all:<subject>`, `:slow:...`) are
  * plain, not hashed, so an operator can unlock someone with one `DEL`.
@@ -36,6 +43,7 @@ class Limits {
     redis: RedisClient,
     prefix: string,
     private readonly messages: Messages,
+    private readonly scope: PairScope = 'client',
   ) {
     // useRedisPackage: the client is node-redis (v4+ API: eval with {keys, arguments}, pTTL), not ioredis.
     const common = { storeClient: redis, useRedisPackage: true, duration: FAILURE_WINDOW_SECONDS };
@@ -62,7 +70,7 @@ class Limits {
    */
   async attempt<T>(subject: string, ip: string | undefined, verify: () => Promise<T>): Promise<T> {
     const client = clientKey(ip);
-    const pair = `${subject}|${client}`;
+    const pair = this.scope === 'client' ? `${subject}|${client}` : subject;
     const taken: [RateLimiterRedis, string][] = [];
     const giveBack = () => Promise.all(taken.map(([limiter, key]) => limiter.reward(key)));
     try {
@@ -102,11 +110,15 @@ class Limits {
   }
 }
 
-/** Brute-force limits for sign-in (per email) and for checks of the current password (per user). */
+/**
+ * Brute-force limits for sign-in (per email), for checks of the current password (per user) and
+ * for second factors (per user, whatever the client).
+ */
 @Injectable()
 export class CredentialThrottle {
   private readonly logins: Limits;
   private readonly passwords: Limits;
+  private readonly secondFactors: Limits;
 
   constructor(@Inject(REDIS_CLIENT) redis: RedisClient) {
     this.logins = new Limits(redis, 'login-fails', {
@@ -117,6 +129,15 @@ export class CredentialThrottle {
       pair: 'Too many wrong passwords; try again later',
       address: 'Too many wrong passwords from this address; try again later',
     });
+    this.secondFactors = new Limits(
+      redis,
+      'second-factor-fails',
+      {
+        pair: 'Too many wrong codes; try again later',
+        address: 'Too many wrong codes from this address; try again later',
+      },
+      'subject',
+    );
   }
 
   /** `email` normalised as the user store does it (normalizeEmail, applied by LoginDto). */
@@ -127,5 +148,14 @@ export class CredentialThrottle {
   /** A check of the signed-in user's current password (password change, account deletion). */
   passwordCheck<T>(userId: string, ip: string | undefined, verify: () => Promise<T>): Promise<T> {
     return this.passwords.attempt(userId, ip, verify);
+  }
+
+  /**
+   * A check of a user's second factor (a TOTP or recovery code at sign-in, a code to
+   * re-authenticate): EMAIL_FAILURE_LIMIT wrong ones in a row lock that user's second step for the
+   * rest of the window, from every client.
+   */
+  secondFactor<T>(userId: string, ip: string | undefined, verify: () => Promise<T>): Promise<T> {
+    return this.secondFactors.attempt(userId, ip, verify);
   }
 }

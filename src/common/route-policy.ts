@@ -28,12 +28,16 @@ export interface RoutePolicyOptions {
    * requests sure to hash: bogus links must not take the room of real sign-ins.
    */
   token?: true;
+  /** Checks a second factor (a TOTP or recovery code): what a script guessing codes would flood. */
+  codes?: true;
 }
 
 const ROUTE_POLICY = 'gatehouse:route-policy';
 
 export function RoutePolicy(options: RoutePolicyOptions): MethodDecorator {
-  if (!options.hashes && !options.mails && !options.token) throw new Error('RoutePolicy: mark at least one of hashes, mails, token');
+  if (!options.hashes && !options.mails && !options.token && !options.codes) {
+    throw new Error('RoutePolicy: mark at least one of hashes, mails, token, codes');
+  }
   return SetMetadata(ROUTE_POLICY, options);
 }
 

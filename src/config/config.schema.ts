@@ -175,6 +175,10 @@ const envSchema = z.object({
     .describe(
       'set DATA_ENCRYPTION_KEY to 32 random bytes (openssl rand -base64 32), never the session secret; to rotate, put a new key first and keep the old ones after it',
     ),
+  TOTP_ISSUER: optional
+    .transform((v) => v ?? 'Gatehouse')
+    .refine((v) => /^[^:\p{Cc}]{1,40}$/u.test(v), { error: 'must be 1 to 40 characters, without a colon' })
+    .describe('set TOTP_ISSUER to the name authenticator apps show for this site, e.g. Gatehouse (no colon)'),
   LOG_LEVEL: optional
     .transform((v) => v ?? 'info')
     .refine((v) => (LOG_LEVELS as readonly string[]).includes(v), { error: `must be one of ${LOG_LEVELS.join(', ')}` })
@@ -231,6 +235,8 @@ export interface AppConfig {
   requireVerifiedEmail: boolean;
   /** DATA_ENCRYPTION_KEY, 32 bytes each: the first encrypts, all decrypt (rotation). */
   dataEncryptionKeys: Buffer[];
+  /** TOTP_ISSUER: the name authenticator apps list this site under (the otpauth:// URI's issuer). */
+  totpIssuer: string;
   session: {
     /** The first signs new cookies; all of them verify (rotation without logging everyone out). */
     secrets: string[];
@@ -344,6 +350,7 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): ConfigR
       },
       requireVerifiedEmail: e.REQUIRE_VERIFIED_EMAIL === 'true',
       dataEncryptionKeys: e.DATA_ENCRYPTION_KEY,
+      totpIssuer: e.TOTP_ISSUER,
       session: {
         secrets: e.SESSION_SECRET,
         cookie: { name, secure, domain, path, sameSite: e.SESSION_COOKIE_SAMESITE },

@@ -117,7 +117,7 @@ export class AccountPagesController {
   @FormView('reauthenticate')
   @Redirect('/profile', 303)
   async reauthenticate(@Req() req: Request, @Body() form: ReauthenticateFormDto): Promise<{ url: string }> {
-    await this.auth.reauthenticate(req, form.password);
+    await this.auth.reauthenticate(req, form.code !== undefined ? { code: form.code } : { password: form.password! });
     return { url: localPath(form.next) ?? '/profile' };
   }
 

@@ -38,9 +38,10 @@ export class AuthPagesController {
   @RoutePolicy({ hashes: true })
   @FormView('login')
   @Redirect('/profile', 303)
-  async login(@Req() req: Request, @Body() form: LoginFormDto): Promise<void> {
+  async login(@Req() req: Request, @Body() form: LoginFormDto): Promise<{ url: string }> {
     // The API's own sign-in, brute-force limits included.
-    await this.auth.signIn(req, form.email, form.password, form.rememberMe ?? false);
+    const outcome = await this.auth.signIn(req, form.email, form.password, form.rememberMe ?? false);
+    return { url: outcome.kind === 'signed-in' ? '/profile' : '/login/second-factor' };
   }
 
   @Get('register')

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import type { AppConfig } from '../config/config.schema.js';
 import type { User } from '../users/user.entity.js';
 import { logIn } from './passport-login.js';
+import { isPendingLive, PENDING_SIGN_IN_ATTEMPTS, PENDING_SIGN_IN_MS, type PendingSignIn } from './pending-sign-in.js';
 import { clearingCookieOptions, cookieMaxAge } from './session-cookie.js';
 import { deviceName } from './session-record.js';
 import { SessionStore } from './session-store.js';
@@ -71,6 +72,50 @@ export class SessionLifecycle {
     await save(req);
     await this.userSessions.enforceCap(user.id, req.sessionID, now);
     this.warnIfCookieWillBeDropped(req);
+  }
+
+  /**
+   * The password was right and a second factor is due (README, Two-step sign-in): a new session id
+   * (the old one destroyed, as at sign-in) holding only the pending sign-in, signed in nowhere,
+   * for PENDING_SIGN_IN_MS.
+   */
+  async startPending(req: Request, user: User, rememberMe: boolean, now = Date.now()): Promise<void> {
+    await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+    req.session.pending = { userId: user.id, rememberMe, startedAt: now, credential: user.passwordChangedAt.getTime() };
+    req.session.cookie.maxAge = PENDING_SIGN_IN_MS;
+    await save(req);
+  }
+
+  /** This request's pending sign-in, while it lasts. */
+  pendingSignIn(req: Request, now = Date.now()): PendingSignIn | undefined {
+    const pending = req.session?.pending;
+    return pending && this.store.isStored(req.session) && isPendingLive(pending, now) ? pending : undefined;
+  }
+
+  /**
+   * The second factor checked out: the pending sign-in becomes a session, on a new id. Only one
+   * request can take a pending sign-in (SessionStore.claim); false for the others.
+   */
+  async completePending(req: Request, user: User, pending: PendingSignIn, method: SignInMethod, now = Date.now()): Promise<boolean> {
+    if (!(await this.store.claim(req.sessionID))) return false;
+    await this.start(req, user, pending.rememberMe, ['password', method], now);
+    return true;
+  }
+
+  /**
+   * A wrong code for the pending sign-in: the PENDING_SIGN_IN_ATTEMPTS-th ends it (deleted, so the
+   * next code meets "No sign-in in progress"). Returns whether it ended.
+   */
+  async pendingFailed(req: Request): Promise<boolean> {
+    const failures = await this.store.countPendingFailure(req.sessionID, PENDING_SIGN_IN_MS);
+    if (failures < PENDING_SIGN_IN_ATTEMPTS) return false;
+    await this.endPending(req);
+    return true;
+  }
+
+  /** Ends this request's pending sign-in: the password step starts over. */
+  async endPending(req: Request): Promise<void> {
+    await this.store.claim(req.sessionID);
   }
 
   /**

@@ -41,6 +41,20 @@ describe('sessionRecordSerializer', () => {
     expect(serializer.stringify(data)).toBe(`{"c":${T0},"l":0}`);
     expect(serializer.parse(serializer.stringify(data))).toEqual({ cookie, clock: data.clock });
   });
+
+  it('round-trips a pending sign-in and a TOTP enrolment', () => {
+    const data = {
+      cookie: { ...cookie },
+      pending: { userId: '43a627cf-97f4-4ca1-bd5e-78c37ce16baa', rememberMe: true, startedAt: T0, credential: T0 - 5_000 },
+      totpEnrolment: { secret: 'v1.keyid123.iv.ciphertext', expiresAt: T0 + 600_000 },
+    } as unknown as SessionData;
+    const text = serializer.stringify(data);
+    expect(JSON.parse(text)).toEqual({
+      w: { u: '43a627cf-97f4-4ca1-bd5e-78c37ce16baa', r: 1, s: T0, k: T0 - 5_000 },
+      e: { s: 'v1.keyid123.iv.ciphertext', x: T0 + 600_000 },
+    });
+    expect(serializer.parse(text)).toEqual({ ...data, cookie });
+  });
 });
 
 describe('deviceName', () => {

@@ -13,6 +13,8 @@ import type { SignInMethod } from './session.types.js';
  *   l  last seen, ms after `c`                          t  the signed-in forms' CSRF token
  *   r  1 for remember-me                                k  the credential stamp
  *   m  the sign-in methods (session.types.ts)          p  last proven at, epoch ms (sudo.ts)
+ *   w  a pending sign-in: {u, r, s, k} (user, remember-me, started at, credential stamp)
+ *   e  a TOTP enrolment: {s, x} (the encrypted secret, expires at)
  *
  * A field added to SessionData (session.types.ts) needs its entry in FIELDS below, or the code
  * does not compile; session-record.spec.ts round-trips every field.
@@ -28,6 +30,8 @@ interface SessionRecord {
   t?: string;
   m?: SignInMethod[];
   p?: number;
+  w?: { u: string; r?: 1; s: number; k: number };
+  e?: { s: string; x: number };
 }
 
 /** The longest user agent a session keeps, after deviceName() took the padding out. */
@@ -69,6 +73,14 @@ const FIELDS: {
   csrfToken: { store: (v) => ({ t: v }), load: (r) => r.t },
   methods: { store: (v) => ({ m: v }), load: (r) => r.m },
   provenAt: { store: (v) => ({ p: v }), load: (r) => r.p },
+  pending: {
+    store: (v) => ({ w: { u: v.userId, r: v.rememberMe ? 1 : undefined, s: v.startedAt, k: v.credential } }),
+    load: (r) => (r.w === undefined ? undefined : { userId: r.w.u, rememberMe: r.w.r === 1, startedAt: r.w.s, credential: r.w.k }),
+  },
+  totpEnrolment: {
+    store: (v) => ({ e: { s: v.secret, x: v.expiresAt } }),
+    load: (r) => (r.e === undefined ? undefined : { secret: r.e.s, expiresAt: r.e.x }),
+  },
 };
 const FIELD_NAMES = Object.keys(FIELDS) as (keyof StoredFields)[];
 

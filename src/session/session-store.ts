@@ -12,6 +12,7 @@ import { RedisScript } from '../redis/redis-script.js';
 import { UsersService } from '../users/users.service.js';
 import { sessionCookieOptions } from './session-cookie.js';
 import { sessionRecordSerializer } from './session-record.js';
+import { pendingExpiresAt } from './pending-sign-in.js';
 import { expiresAt, type SessionTimeouts } from './session-timeouts.js';
 import './session.types.js';
 
@@ -22,10 +23,13 @@ import './session.types.js';
  *                              without scanning the keyspace
  *   user-credential:<user id>  when the user's password last changed (epoch ms), or "?" while a
  *                              change is under way: "ask Postgres"
+ *   pending-fails:<session id> wrong second factors sent to a pending sign-in
  */
 export const SESSION_KEY_PREFIX = 'sess:';
 export const INDEX_KEY_PREFIX = 'user-sessions:';
 export const CREDENTIAL_KEY_PREFIX = 'user-credential:';
+/** Wrong codes sent to a pending sign-in, by its session id (countPendingFailure). */
+export const PENDING_FAILURES_KEY_PREFIX = 'pending-fails:';
 const CREDENTIAL_CHANGING = '?';
 
 /**
@@ -175,8 +179,9 @@ export class SessionStore extends RedisStore {
   }
 
   private async write(sid: string, session: SessionData, mode: 'NX' | 'XX'): Promise<void> {
-    // The record lives exactly as long as the session may; no clock, nothing to keep.
-    const ttl = session.clock ? Math.floor(expiresAt(session.clock, this.timeouts) - Date.now()) : 0;
+    // The record lives exactly as long as the session (or the pending sign-in) may; neither, nothing to keep.
+    const until = session.clock ? expiresAt(session.clock, this.timeouts) : session.pending ? pendingExpiresAt(session.pending) : 0;
+    const ttl = Math.floor(until - Date.now());
     if (ttl <= 0) {
       // Nothing left to keep. A session that was never stored: nothing to delete either.
       if (mode === 'XX') await this.destroy(sid);
@@ -207,6 +212,27 @@ export class SessionStore extends RedisStore {
     } catch (error) {
       cb?.(error);
     }
+  }
+
+  /**
+   * Deletes a session that is not signed in (a pending sign-in) if it is still there: true for
+   * the one caller that deleted it. Two requests completing one pending sign-in at once (a TOTP
+   * code and a recovery code, say) get one session between them.
+   */
+  async claim(sid: string): Promise<boolean> {
+    const deleted = await this.redis.del(SESSION_KEY_PREFIX + sid);
+    await this.replicaAck?.wait();
+    return deleted === 1;
+  }
+
+  /**
+   * Counts a wrong second factor against a pending sign-in: the count after this one. Atomic, so
+   * that codes sent at once are each counted; the key lives as long as the pending sign-in may.
+   */
+  async countPendingFailure(sid: string, ttlMs: number): Promise<number> {
+    const key = PENDING_FAILURES_KEY_PREFIX + sid;
+    const [count] = await this.redis.multi().incr(key).pExpire(key, ttlMs, 'NX').exec();
+    return Number(count);
   }
 
   // --- the per-user index -------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import type { PendingSignIn } from './pending-sign-in.js';
 import type { SessionClock } from './session-timeouts.js';
 
 /** How a session proved its user: what it signed in (or re-authenticated) with. */
@@ -24,6 +25,13 @@ declare module 'express-session' {
     methods?: SignInMethod[];
     /** When it last proved its user (sign-in or re-authentication), epoch ms: sudo mode runs from here (sudo.ts). */
     provenAt?: number;
+    /** A sign-in waiting for its second factor, in a session that is not signed in (pending-sign-in.ts). */
+    pending?: PendingSignIn;
+    /**
+     * A TOTP secret being set up, until its first code confirms it: encrypted (DATA_ENCRYPTION_KEY),
+     * as in Postgres, and dropped after `expiresAt` (epoch ms).
+     */
+    totpEnrolment?: { secret: string; expiresAt: number };
   }
 }
 

@@ -1,0 +1,45 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import { CurrentSession, type SignedIn } from '../session/current-session.js';
+import { RequiresSudo } from '../session/sudo.js';
+import { CodeDto } from './dto/code.dto.js';
+import { type TotpEnrolment, TwoStepService, type TwoStepStatus } from './two-step.service.js';
+
+/** Turning two-step sign-in on and off, and the recovery codes (README, Two-step sign-in). */
+@Controller('api/profile')
+export class TwoStepController {
+  constructor(private readonly twoStep: TwoStepService) {}
+
+  @Get('security')
+  security(@CurrentSession() me: SignedIn): Promise<TwoStepStatus & { passkeys: never[] }> {
+    return this.twoStep.status(me.userId).then((status) => ({ ...status, passkeys: [] }));
+  }
+
+  @Post('totp')
+  @RequiresSudo()
+  @HttpCode(200)
+  beginTotp(@Req() req: Request, @CurrentSession() me: SignedIn): Promise<TotpEnrolment> {
+    return this.twoStep.beginEnrolment(req, me);
+  }
+
+  @Post('totp/confirm')
+  @RequiresSudo()
+  @HttpCode(200)
+  async confirmTotp(@Req() req: Request, @CurrentSession() me: SignedIn, @Body() dto: CodeDto): Promise<{ recoveryCodes: string[] }> {
+    return { recoveryCodes: await this.twoStep.confirmEnrolment(req, me, dto.code) };
+  }
+
+  @Delete('totp')
+  @RequiresSudo()
+  @HttpCode(204)
+  async disableTotp(@CurrentSession() me: SignedIn): Promise<void> {
+    await this.twoStep.disable(me);
+  }
+
+  @Post('recovery-codes')
+  @RequiresSudo()
+  @HttpCode(200)
+  async regenerate(@CurrentSession() me: SignedIn): Promise<{ recoveryCodes: string[] }> {
+    return { recoveryCodes: await this.twoStep.regenerateRecoveryCodes(me.userId) };
+  }
+}
