@@ -50,6 +50,7 @@ describe('parseConfig', () => {
         },
         requireVerifiedEmail: false,
         dataEncryptionKeys: [KEY],
+        totpIssuer: 'Gatehouse',
         session: {
           secrets: [SECRET],
           cookie: { name: 'sid', secure: false, domain: undefined, path: '/', sameSite: 'lax' },

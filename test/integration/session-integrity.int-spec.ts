@@ -9,6 +9,7 @@ import { SessionStore } from '../../src/session/session-store.js';
 import { Client, newUser, signedInClient } from '../../tools/client/client.js';
 import { connectRedis, type TestRedis } from '../../tools/client/redis.js';
 import { eventually } from '../support/eventually.js';
+import { advanceClock, gate } from '../support/held.js';
 import { startInProcessApp, type InProcessApp } from './in-process-app.js';
 import { type Services, startServices } from './services.js';
 
@@ -18,14 +19,6 @@ import { type Services, startServices } from './services.js';
  * password. Real Postgres and Redis; the app in this process, so the gate can sit inside it.
  */
 
-/** A promise the spec resolves, plus one that says the held code has reached it. */
-function gate() {
-  let open!: () => void;
-  let arrived!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  const reached = new Promise<void>((resolve) => (arrived = resolve));
-  return { open, reached, wait: () => (arrived(), opened) };
-}
 let held = gate();
 
 /** A signed-in route whose handler waits at the gate: its session is loaded (and renewed) by then. */
@@ -58,29 +51,6 @@ afterEach(() => {
   jest.restoreAllMocks();
   held = gate();
 });
-
-/**
- * Moves the app's clock (Date) forward so that a session's renewal is due, without waiting;
- * timers and the sockets' own timing stay real.
- */
-function advanceClock(ms: number): void {
-  const now = Date.now();
-  jest.useFakeTimers({
-    now: now + ms,
-    doNotFake: [
-      'nextTick',
-      'setImmediate',
-      'clearImmediate',
-      'setTimeout',
-      'clearTimeout',
-      'setInterval',
-      'clearInterval',
-      'queueMicrotask',
-      'hrtime',
-      'performance',
-    ],
-  });
-}
 
 async function signIn(email: string, password: string): Promise<Client> {
   const client = new Client(inProcess.target);
