@@ -297,6 +297,12 @@ function signInRefused(answer: Answer | Error, url: URL, origin: string): Proble
     };
   }
   if (answer.status === 401) return { what: said, fix: 'check --email and its password' };
+  if (answer.status === 202) {
+    return {
+      what: `${request} answered 202: that account has two-step sign-in on, and the doctor does not sign in with a second factor`,
+      fix: 'give --email of an account without two-step sign-in, or leave out --email and --password (a throwaway account)',
+    };
+  }
   if (answer.status === 404)
     return { what: `${said}: no Gatehouse API there`, fix: 'give the URL the app is served under, e.g. --url https://host/app' };
   if (answer.status === 429) return { what: `${said}: throttled`, fix: 'wait for the Retry-After and run the doctor again' };
