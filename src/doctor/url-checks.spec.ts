@@ -163,3 +163,34 @@ describe('GH-U017, the password on the command line', () => {
     expect(report.checks.map((check) => check.code)).toEqual(['GH-U001']);
   });
 });
+
+describe('GH-U005 with --email of an account that has two-step sign-in on', () => {
+  let dir: string;
+  let secure: https.Server;
+  let url: URL;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'doctor-two-step-'));
+    secure = https.createServer(certificate(dir), (req, res) => {
+      req.resume();
+      const route = `${req.method} ${req.url}`;
+      if (route === 'GET /healthz') return void res.writeHead(200, { 'strict-transport-security': 'max-age=31536000' }).end('{}');
+      if (route === 'POST /api/auth/login') return void res.writeHead(202).end('{"secondFactorRequired":true,"methods":["totp"]}');
+      res.writeHead(404).end('{}');
+    });
+    url = new URL(`https://127.0.0.1:${await listen(secure)}`);
+  });
+  afterAll(async () => {
+    await close(secure);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says why the doctor cannot sign in with it, rather than "refused"', async () => {
+    const report = await urlChecks({ url, insecure: true, email: 'ada@example.com', password: 'pw', passwordFrom: 'environment' });
+    expect(report.checks.find((check) => check.code === 'GH-U005')).toEqual({
+      status: 'FAIL',
+      code: 'GH-U005',
+      what: 'POST /api/auth/login answered 202: that account has two-step sign-in on, and the doctor does not sign in with a second factor',
+      fix: 'give --email of an account without two-step sign-in, or leave out --email and --password (a throwaway account)',
+    });
+  });
+});
