@@ -12,7 +12,8 @@ export default {
   // wait out short configured session timeouts (seconds). Unit tests never come near it.
   testTimeout: 60_000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    // The test helpers' own specs too (test/support): what the other tiers rely on is checked first.
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/support/**/*.spec.ts'] },
     // The in-process tier: the app in the test process on real Postgres and Redis, no nginx, no build.
     {
       ...common,
