@@ -32,20 +32,26 @@ export const FEATURE_MODULES = [
   PagesModule,
 ];
 
+/**
+ * The configuration, validated once before Nest starts (main.ts) and handed in, and Postgres: what
+ * the app and the operator's command (two-step-off.ts) both start from.
+ */
+export function coreModules(config: AppConfig): (DynamicModule | Promise<DynamicModule>)[] {
+  return [
+    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => config] }),
+    TypeOrmModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (c: ConfigService<AppConfig, true>) => appDataSourceOptions(c.get('databaseUrl', { infer: true })),
+    }),
+  ];
+}
+
 @Module({})
 export class AppModule {
-  /** The configuration is validated once, before Nest starts (main.ts), and handed in here. */
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [
-        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => config] }),
-        TypeOrmModule.forRootAsync({
-          inject: [ConfigService],
-          useFactory: (c: ConfigService<AppConfig, true>) => appDataSourceOptions(c.get('databaseUrl', { infer: true })),
-        }),
-        ...FEATURE_MODULES,
-      ],
+      imports: [...coreModules(config), ...FEATURE_MODULES],
       providers: [
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
