@@ -6,12 +6,13 @@ import { MAIL_RETRY } from './mail-retry.js';
 
 /**
  * What a queued mail job carries: who to write to and why, never a token. The worker issues the
- * token when it sends (recovery-mail.ts), so no link that opens an account is ever stored.
+ * token when it sends (recovery-mail.ts), so no link that opens an account is ever stored. A
+ * security notice carries when the change was made (ISO 8601): it may be sent minutes later.
  */
 export type MailJob =
   | { kind: 'password-reset'; email: string }
   | { kind: 'verify-email'; userId: string }
-  | { kind: 'security-notice'; userId: string; change: SecurityChange };
+  | { kind: 'security-notice'; userId: string; change: SecurityChange; at: string };
 
 /** A change to how the account signs in, of which its owner is told by mail (security-notices.ts). */
 export type SecurityChange = 'password-changed' | 'password-reset' | 'totp-enabled' | 'totp-disabled' | 'recovery-codes-created';

@@ -9,7 +9,8 @@ import { REDIS_CLIENT } from '../redis/redis.module.js';
 // The mail limits (docs/security.md, Mail limits), in one place (the password-check limits are in auth/credential-throttle.ts).
 /**
  * Mails one email address may be sent per window, whatever their kind (reset, verification, the
- * one at registration); also the reset and resend requests one email may make per window.
+ * one at registration; security notices are never counted, recovery-mail.ts says why); also the
+ * reset and resend requests one email may make per window.
  */
 export const MAILS_PER_EMAIL = 5;
 /** Mail requests (reset, resend) one client address may make per window, whatever the emails. */
@@ -38,9 +39,10 @@ const EMAIL_MESSAGE = 'Too many mails requested for this email; try again later'
  * has an account, and only they decide a request's 429: what the app sent by itself (the
  * registration mail) never changes that answer, so the answer tells nothing about who is
  * registered. Mails actually sent are counted by the worker (recovery-mail.ts) when it sends: an
- * inbox gets at most MAILS_PER_EMAIL an hour of every kind together, and a mail past that is
- * dropped, the request still answered 202 as for an unknown email. Request counts are taken before
- * anything is queued: concurrent requests cannot slip past the limit together.
+ * inbox gets at most MAILS_PER_EMAIL an hour of every kind together (security notices aside), and
+ * a mail past that is dropped, the request still answered 202 as for an unknown email. Request
+ * counts are taken before anything is queued: concurrent requests cannot slip past the limit
+ * together.
  */
 @Injectable()
 export class MailThrottle {

@@ -7,14 +7,44 @@ import hbs from 'hbs';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { VIEWS_DIR } from '../common/views-dir.js';
 import type { AppConfig } from '../config/config.schema.js';
+import type { SecurityChange } from './mail-queue.js';
 
 /** The mails the app sends; each has `<name>.text.hbs` and `<name>.html.hbs` in src/views/mail. */
-export type MailTemplate = 'password-reset' | 'verify-email';
+export type MailTemplate = 'password-reset' | 'verify-email' | 'security-notice';
 
-const SUBJECTS: Record<MailTemplate, string> = {
+const SUBJECTS: Record<Exclude<MailTemplate, 'security-notice'>, string> = {
   'password-reset': 'Reset your Gatehouse password',
   'verify-email': 'Confirm your email address for Gatehouse',
 };
+
+/**
+ * A security notice's subject and the sentence that opens it, per change: the subject alone says
+ * what happened, so an owner who did not do it notices without opening the mail.
+ */
+export const NOTICES: Record<SecurityChange, { subject: string; what: string }> = {
+  'password-changed': {
+    subject: 'Your Gatehouse password was changed',
+    what: 'The password of your Gatehouse account was changed',
+  },
+  'password-reset': {
+    subject: 'Your Gatehouse password was reset',
+    what: 'The password of your Gatehouse account was reset with a link mailed to this address',
+  },
+  'totp-enabled': {
+    subject: 'Two-step sign-in was turned on for your Gatehouse account',
+    what: 'Two-step sign-in (a code from an authenticator app) was turned on for your Gatehouse account',
+  },
+  'totp-disabled': {
+    subject: 'Two-step sign-in was turned off for your Gatehouse account',
+    what: 'Two-step sign-in was turned off for your Gatehouse account',
+  },
+  'recovery-codes-created': {
+    subject: 'New recovery codes were created for your Gatehouse account',
+    what: 'New recovery codes were created for your Gatehouse account, and the old ones no longer work',
+  },
+};
+
+const TEMPLATES: readonly MailTemplate[] = ['password-reset', 'verify-email', 'security-notice'];
 
 const CHECK_TIMEOUT_MS = 1_500;
 /**
@@ -23,12 +53,14 @@ const CHECK_TIMEOUT_MS = 1_500;
  */
 export const MAIL_CHECK_MAX_AGE_MS = 5_000;
 
-export interface MailMessage {
+export type MailMessage = {
   to: string;
-  template: MailTemplate;
-  /** What the templates show: `displayName` (empty: a greeting without a name), `link`, `validFor`. */
+  /**
+   * What the templates show: `displayName` (empty: a greeting without a name), and `link`,
+   * `validFor` for a link mail, or the notice's `what`, `when` and the pages it points to.
+   */
   context: Record<string, string>;
-}
+} & ({ template: Exclude<MailTemplate, 'security-notice'> } | { template: 'security-notice'; change: SecurityChange });
 
 /**
  * nodemailer over SMTP_URL, with text and HTML bodies from the templates beside the pages'. Only
@@ -54,7 +86,7 @@ export class Mailer implements OnApplicationShutdown {
       socketTimeout: 10_000,
     });
     const handlebars = hbs.create().handlebars; // its own instance: no page helpers or partials
-    for (const name of Object.keys(SUBJECTS)) {
+    for (const name of TEMPLATES) {
       for (const kind of ['text', 'html']) {
         const source = readFileSync(path.join(VIEWS_DIR, 'mail', `${name}.${kind}.hbs`), 'utf8');
         // A text body is not HTML: nothing in it may be entity-escaped.
@@ -68,7 +100,7 @@ export class Mailer implements OnApplicationShutdown {
     await this.transport.sendMail({
       from: this.from,
       to: message.to,
-      subject: SUBJECTS[message.template],
+      subject: message.template === 'security-notice' ? NOTICES[message.change].subject : SUBJECTS[message.template],
       text: render('text'),
       html: render('html'),
     });

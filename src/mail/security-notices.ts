@@ -18,7 +18,7 @@ export class SecurityNotices {
    */
   async notify(userId: string, change: SecurityChange): Promise<void> {
     try {
-      await this.queue.enqueue({ kind: 'security-notice', userId, change });
+      await this.queue.enqueue({ kind: 'security-notice', userId, change, at: new Date().toISOString() });
     } catch (error) {
       this.logger.warn(`${change} notice for user ${userId} not queued: ${error instanceof Error ? error.message : String(error)}`);
     }

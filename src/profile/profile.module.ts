@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
+import { MailModule } from '../mail/mail.module.js';
 import { PasswordsModule } from '../passwords/passwords.module.js';
 import { SessionModule } from '../session/session.module.js';
 import { UsersModule } from '../users/users.module.js';
@@ -7,7 +8,7 @@ import { ProfileController } from './profile.controller.js';
 import { ProfileService } from './profile.service.js';
 
 @Module({
-  imports: [UsersModule, AuthModule, PasswordsModule, SessionModule],
+  imports: [UsersModule, AuthModule, MailModule, PasswordsModule, SessionModule],
   controllers: [ProfileController],
   providers: [ProfileService],
   exports: [ProfileService],

@@ -1,6 +1,7 @@
 import { ForbiddenException, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { CredentialThrottle } from '../auth/credential-throttle.js';
+import { SecurityNotices } from '../mail/security-notices.js';
 import { PasswordService } from '../passwords/password.service.js';
 import { signedIn } from '../session/current-session.js';
 import { NotAuthenticatedException } from '../session/session.exceptions.js';
@@ -19,6 +20,7 @@ export class ProfileService {
     private readonly session: SessionLifecycle,
     private readonly sessions: UserSessions,
     private readonly throttle: CredentialThrottle,
+    private readonly notices: SecurityNotices,
   ) {}
 
   async get(userId: string): Promise<User> {
@@ -42,7 +44,9 @@ export class ProfileService {
    * 2. the user's sessions are marked "check against Postgres" (UserSessions.credentialChanging);
    * 3. the new hash is written only if the hash is still the one just verified (a concurrent
    *    change wins or loses as a whole: 403 here if it won);
-   * 4. the new stamp is cached, the others are revoked and this session is re-issued.
+   * 4. the new stamp is cached, the others are revoked and this session is re-issued;
+   * 5. the owner is mailed a notice (security-notices.ts), also when step 4 failed: the new
+   *    password stands either way.
    *
    * Should step 4 fail (Redis gone), the sessions of step 2 still meet Postgres on their next
    * request and are refused there.
@@ -54,7 +58,11 @@ export class ProfileService {
     await this.sessions.credentialChanging(user.id);
     const changedAt = await this.users.replacePasswordHash(user.id, user.passwordHash, newHash);
     if (!changedAt) throw new ForbiddenException(WRONG_PASSWORD);
-    await this.session.rotate(req, user, changedAt);
+    try {
+      await this.session.rotate(req, user, changedAt);
+    } finally {
+      await this.notices.notify(user.id, 'password-changed');
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { PasswordService } from '../passwords/password.service.js';
 import type { MailJob, MailQueue } from '../mail/mail-queue.js';
 import type { MailThrottle } from '../mail/mail-throttle.js';
+import type { SecurityNotices } from '../mail/security-notices.js';
 import type { RedisClient } from '../redis/redis-client.js';
 import type { UserSessions } from '../session/user-sessions.js';
 import type { User } from '../users/user.entity.js';
@@ -52,6 +53,7 @@ function service(refusal?: Error) {
     recording('tokens', lookups) as AccountTokensService,
     queue,
     throttle,
+    recording('notices', lookups) as SecurityNotices,
     {} as RedisClient, // the confirmations' limiter; a request never touches it
   );
   return { reset, lookups, queued, counted };

@@ -4,6 +4,7 @@ import { clientKey } from '../common/client-address.js';
 import { consumeOr429 } from '../common/rate-limit.js';
 import { MailQueue } from '../mail/mail-queue.js';
 import { MailThrottle } from '../mail/mail-throttle.js';
+import { SecurityNotices } from '../mail/security-notices.js';
 import { PasswordService } from '../passwords/password.service.js';
 import type { RedisClient } from '../redis/redis-client.js';
 import { REDIS_CLIENT } from '../redis/redis.module.js';
@@ -30,6 +31,7 @@ export class PasswordResetService {
     private readonly tokens: AccountTokensService,
     private readonly queue: MailQueue,
     private readonly throttle: MailThrottle,
+    private readonly notices: SecurityNotices,
     @Inject(REDIS_CLIENT) redis: RedisClient,
   ) {
     this.confirmsByAddress = new RateLimiterRedis({
@@ -61,7 +63,8 @@ export class PasswordResetService {
   /**
    * Sets the new password and ends every session of the user, then returns the user. All in one transaction with the token's deletion: if anything fails,
    * the link still works for a retry. Following the link proves the inbox, so it also verifies the
-   * email (which lets a user locked out by REQUIRE_VERIFIED_EMAIL back in).
+   * email (which lets a user locked out by REQUIRE_VERIFIED_EMAIL back in). Once committed, the
+   * owner is mailed a notice (security-notices.ts), whatever happens after.
    */
   async confirm(token: string, newPassword: string, ip: string | undefined): Promise<User> {
     this.passwords.assertAcceptable(newPassword, 'newPassword');
@@ -83,7 +86,11 @@ export class PasswordResetService {
       await this.sessions.revokeAll(id);
       return id;
     });
-    await this.sessions.credentialChanged(userId, now);
+    try {
+      await this.sessions.credentialChanged(userId, now);
+    } finally {
+      await this.notices.notify(userId, 'password-reset');
+    }
     return (await this.users.findById(userId))!;
   }
 }

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { Logger } from '@nestjs/common';
 import type { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/config.schema.js';
-import type { MailJob, MailQueue } from '../mail/mail-queue.js';
+import type { MailJob, MailQueue, SecurityChange } from '../mail/mail-queue.js';
 import type { MailThrottle } from '../mail/mail-throttle.js';
 import { Mailer, type MailMessage } from '../mail/mailer.js';
 import type { User } from '../users/user.entity.js';
@@ -11,7 +11,9 @@ import type { AccountTokensService } from './account-tokens.service.js';
 import { RecoveryMail } from './recovery-mail.js';
 
 const TOKEN = 'T'.repeat(43);
-const ada = { id: 'u1', email: 'ada@example.com', displayName: 'Ada', emailVerifiedAt: null } as User;
+const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g';
+const ada = { id: 'u1', email: 'ada@example.com', displayName: 'Ada', emailVerifiedAt: null, passwordHash: HASH } as User;
+const CHANGED_AT = '2026-03-03T14:05:59.000Z';
 
 /**
  * The worker with in-memory stand-ins for the user store, the token store, the inbox's mail
@@ -140,6 +142,7 @@ describe('what a mail carries of the display name (the real templates)', () => {
   it.each([
     ['the verification mail', { kind: 'verify-email', userId: 'u1' }],
     ['a reset mail', { kind: 'password-reset', email: 'ada@example.com' }],
+    ['a security notice', { kind: 'security-notice', userId: 'u1', change: 'password-reset', at: CHANGED_AT }],
   ] as const)('%s to an unconfirmed address greets without it: no word, link or digit of it', async (_case, job) => {
     expect(PHISHING).toHaveLength(80); // the most RegisterDto allows
     const w = worker({ users: [{ ...ada, displayName: PHISHING }], mailer });
@@ -160,5 +163,119 @@ describe('what a mail carries of the display name (the real templates)', () => {
     await w.send({ kind: 'password-reset', email: 'ada@example.com' });
     expect(rendered[0].text.split('\n')[0]).toBe('Hello Ada,');
     expect(rendered[0].html).toContain('<p>Hello Ada,</p>');
+  });
+});
+
+describe('security notices (security-notices.ts)', () => {
+  const notice = (change: SecurityChange): MailJob => ({ kind: 'security-notice', userId: 'u1', change, at: CHANGED_AT });
+  const verified = { ...ada, emailVerifiedAt: new Date() } as User;
+
+  it('mails the owner what changed, when, and where to go, issuing no token', async () => {
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const w = worker({ users: [verified] });
+    await w.send(notice('password-changed'));
+    expect(w.issued).toEqual([]);
+    expect(w.sent).toEqual([
+      {
+        to: 'ada@example.com',
+        template: 'security-notice',
+        change: 'password-changed',
+        context: {
+          displayName: 'Ada',
+          what: 'The password of your Gatehouse account was changed',
+          when: '3 March 2026 at 14:05:59 UTC',
+          resetPage: 'https://gate.example/forgot-password',
+          securityPage: 'https://gate.example/security',
+          sessionsPage: 'https://gate.example/sessions',
+        },
+      },
+    ]);
+  });
+
+  it('is sent when the inbox had its mails of the hour, and does not count against them (docs/security.md, Mail limits)', async () => {
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const w = worker({ users: [verified], budget: 0 });
+    await w.send(notice('totp-disabled'));
+    expect(w.sent.map((mail) => mail.template)).toEqual(['security-notice']);
+    expect(w.budgetLeft()).toBe(0); // never asked for: admitMail would have taken one
+    expect(log).toHaveBeenLastCalledWith('totp-disabled notice for user u1 sent');
+  });
+
+  it('sends nothing for a deleted account', async () => {
+    const w = worker({ users: [] });
+    await w.send(notice('password-reset'));
+    expect(w.sent).toEqual([]);
+  });
+
+  it('when SMTP fails: logs by user id, without the address, and fails the attempt to be retried', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const w = worker({ smtpFails: true });
+    await expect(w.send(notice('recovery-codes-created'))).rejects.toThrow('ECONNREFUSED');
+    expect(warn.mock.calls).toEqual([
+      ['recovery-codes-created notice for user u1 not sent (attempt 1 of 10, will retry): connect ECONNREFUSED 127.0.0.1:1025'],
+    ]);
+  });
+
+  describe('the real templates', () => {
+    let mailer: Mailer;
+    let rendered: { subject: string; text: string; html: string }[];
+
+    beforeEach(() => {
+      jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+      const config = { get: () => ({ from: 'Gatehouse <no-reply@localhost>', smtpUrl: 'smtp://127.0.0.1:9' }) };
+      mailer = new Mailer(config as unknown as ConfigService<AppConfig, true>);
+      rendered = [];
+      const transport = mailer as unknown as { transport: { sendMail: (mail: (typeof rendered)[number]) => Promise<void> } };
+      transport.transport.sendMail = async ({ subject, text, html }) => {
+        rendered.push({ subject, text, html });
+      };
+    });
+    afterEach(() => {
+      mailer.onApplicationShutdown();
+    });
+
+    it.each([
+      ['password-changed', 'Your Gatehouse password was changed', 'The password of your Gatehouse account was changed'],
+      [
+        'password-reset',
+        'Your Gatehouse password was reset',
+        'The password of your Gatehouse account was reset with a link mailed to this address',
+      ],
+      [
+        'totp-enabled',
+        'Two-step sign-in was turned on for your Gatehouse account',
+        'Two-step sign-in (a code from an authenticator app) was turned on for your Gatehouse account',
+      ],
+      [
+        'totp-disabled',
+        'Two-step sign-in was turned off for your Gatehouse account',
+        'Two-step sign-in was turned off for your Gatehouse account',
+      ],
+      [
+        'recovery-codes-created',
+        'New recovery codes were created for your Gatehouse account',
+        'New recovery codes were created for your Gatehouse account, and the old ones no longer work',
+      ],
+    ] as const)(
+      '%s: "%s", saying what and when (UTC), what to do if it was not them, and nothing secret',
+      async (change, subject, what) => {
+        const w = worker({ users: [verified], mailer });
+        await w.send(notice(change));
+        expect(rendered).toHaveLength(1);
+        const [mail] = rendered;
+        expect(mail.subject).toBe(subject);
+        expect(mail.text.split('\n')[0]).toBe('Hello Ada,');
+        expect(mail.text).toContain(`${what}, on 3 March 2026 at 14:05:59 UTC.`);
+        expect(mail.html).toContain(`<p>${what}, on 3 March 2026 at 14:05:59 UTC.</p>`);
+        for (const body of [mail.text, mail.html]) {
+          expect(body).toContain('If it was not you');
+          // Only pages anyone may open, carrying nothing: no query, no token, no code.
+          expect(new Set(body.match(/https?:\/\/[^\s"<]+/g))).toEqual(
+            new Set(['https://gate.example/forgot-password', 'https://gate.example/security', 'https://gate.example/sessions']),
+          );
+          for (const secret of [HASH, TOKEN, 'token', '?']) expect(body).not.toContain(secret);
+        }
+      },
+    );
   });
 });

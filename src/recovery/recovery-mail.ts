@@ -2,9 +2,9 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig, MailConfig } from '../config/config.schema.js';
 import { formatDuration } from '../config/duration.js';
-import { type MailAttempt, MailQueue } from '../mail/mail-queue.js';
+import { type MailAttempt, type MailJob, MailQueue } from '../mail/mail-queue.js';
 import { MAILS_PER_EMAIL, MailThrottle } from '../mail/mail-throttle.js';
-import { Mailer } from '../mail/mailer.js';
+import { Mailer, NOTICES } from '../mail/mailer.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import type { TokenPurpose } from './account-token.js';
@@ -15,10 +15,14 @@ const LINKS: Record<TokenPurpose, { path: string; ttl: (mail: MailConfig) => num
   'verify-email': { path: '/verify-email', ttl: (mail) => mail.emailVerifyTtlMs },
 };
 
+/** "3 March 2026 at 14:05:59 UTC": one zone, named, so that the time reads the same anywhere. */
+const UTC_TIME = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'long', timeZone: 'UTC' });
+
 /**
- * The mail worker: turns a queued job into a token and a mail. The token is issued here, at send
- * time, so the queue never holds a usable link and the link's lifetime starts when it is sent.
- * Nothing logged here contains a token or a link.
+ * The mail worker: turns a queued job into a token and a mail, or into a security notice (which
+ * carries no token). The token is issued here, at send time, so the queue never holds a usable
+ * link and the link's lifetime starts when it is sent. Nothing logged here contains a token, a
+ * link or an address.
  */
 @Injectable()
 export class RecoveryMail implements OnApplicationBootstrap {
@@ -40,8 +44,9 @@ export class RecoveryMail implements OnApplicationBootstrap {
     this.queue.work((attempt) => this.send(attempt));
   }
 
-  async send({ job, retryCount, retryLimit }: MailAttempt): Promise<void> {
-    if (job.kind === 'security-notice') return; // not sent yet: the notice mail is being written
+  async send(attempt: MailAttempt): Promise<void> {
+    const { job } = attempt;
+    if (job.kind === 'security-notice') return this.sendNotice(job, attempt);
     const user = job.kind === 'password-reset' ? await this.users.findByEmail(job.email) : await this.users.findById(job.userId);
     // No account (the requester was told the same either way), or nothing left to confirm.
     if (!user || (job.kind === 'verify-email' && user.emailVerifiedAt)) return;
@@ -50,7 +55,7 @@ export class RecoveryMail implements OnApplicationBootstrap {
     let counted = false;
     let token: string | undefined;
     try {
-      // Every mail to an inbox counts, whoever asked for it (docs/security.md, Mail limits).
+      // Every mail with a link counts, whoever asked for it (docs/security.md, Mail limits); a notice does not (sendNotice).
       if (!(await this.throttle.admitMail(user.email))) {
         this.logger.log(`${job.kind} mail for user ${user.id} not sent: the address had its ${MAILS_PER_EMAIL} mails of the hour`);
         return;
@@ -70,14 +75,51 @@ export class RecoveryMail implements OnApplicationBootstrap {
       // Nobody received it: neither the link nor the mail counts.
       if (token) await this.tokens.discard(token).catch(() => undefined);
       if (counted) await this.throttle.refundMail(user.email).catch(() => undefined);
-      const next = retryCount < retryLimit ? 'will retry' : 'giving up';
-      const reason = error instanceof Error ? error.message : String(error);
-      this.logger.warn(
-        `${job.kind} mail for user ${user.id} not sent (attempt ${retryCount + 1} of ${retryLimit + 1}, ${next}): ${reason}`,
-      );
+      this.warnNotSent(`${job.kind} mail for user ${user.id}`, attempt, error);
       throw error;
     }
     this.logger.log(`${job.kind} mail for user ${user.id} sent`);
+  }
+
+  /**
+   * Tells the owner that how the account signs in changed (security-notices.ts): what, when, and
+   * what to do if it was not them. It names only pages anyone can open; no token, code or secret.
+   *
+   * Not counted against the inbox's mail budget (MailThrottle.admitMail), and so never dropped past
+   * it: anyone may have an inbox sent its hour's mails (reset requests need only the address), and
+   * would do so right before changing the password or turning two-step sign-in off, so that the
+   * owner hears nothing. Nor can notices flood an inbox: each follows a change that only someone
+   * holding the password, a session in sudo mode or a mailed reset link can make.
+   */
+  private async sendNotice(job: Extract<MailJob, { kind: 'security-notice' }>, attempt: MailAttempt): Promise<void> {
+    const user = await this.users.findById(job.userId);
+    if (!user) return; // the account is gone: nobody to tell
+    const origin = this.mail.linkOrigin;
+    try {
+      await this.mailer.send({
+        to: user.email,
+        template: 'security-notice',
+        change: job.change,
+        context: {
+          displayName: greetingName(user),
+          what: NOTICES[job.change].what,
+          when: UTC_TIME.format(new Date(job.at)),
+          resetPage: `${origin}/forgot-password`,
+          securityPage: `${origin}/security`,
+          sessionsPage: `${origin}/sessions`,
+        },
+      });
+    } catch (error) {
+      this.warnNotSent(`${job.change} notice for user ${user.id}`, attempt, error);
+      throw error;
+    }
+    this.logger.log(`${job.change} notice for user ${user.id} sent`);
+  }
+
+  private warnNotSent(what: string, { retryCount, retryLimit }: MailAttempt, error: unknown): void {
+    const next = retryCount < retryLimit ? 'will retry' : 'giving up';
+    const reason = error instanceof Error ? error.message : String(error);
+    this.logger.warn(`${what} not sent (attempt ${retryCount + 1} of ${retryLimit + 1}, ${next}): ${reason}`);
   }
 }
 
