@@ -7,7 +7,17 @@ import { MAIL_CHECK_MAX_AGE_MS } from '../../src/mail/mailer.js';
 import { Client, newUser, type NewUser } from '../../tools/client/client.js';
 import { request, type Response } from '../../tools/client/http.js';
 import { eventually } from '../support/eventually.js';
-import { inbox, linkIn, RESET_SUBJECT, tokenOf, VERIFY_SUBJECT, waitForMails } from '../support/mail.js';
+import {
+  inbox,
+  linkIn,
+  type Mail,
+  PASSWORD_CHANGED_SUBJECT,
+  PASSWORD_RESET_NOTICE_SUBJECT,
+  RESET_SUBJECT,
+  tokenOf,
+  VERIFY_SUBJECT,
+  waitForMails,
+} from '../support/mail.js';
 import { pacer } from '../../tools/client/pace.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
@@ -221,6 +231,60 @@ describeNative('password reset', () => {
   it('answers 400 for a reset request without a valid email', async () => {
     const res = await post(new Client(target), '/api/auth/password-reset', { email: 'not-an-email' });
     expect([res.status, res.json()]).toEqual([400, { statusCode: 400, error: 'Bad Request', message: ['email must be an email address'] }]);
+  });
+});
+
+describeNative('security notices', () => {
+  /**
+   * A notice says what changed and when (UTC, between `from` and now), and points only to pages
+   * anyone may open: no token, no password, nothing that opens the account.
+   */
+  function expectNotice(mail: Mail, what: string, from: number, secrets: string[]): void {
+    expect(mail.from).toEqual([{ address: 'no-reply@localhost', name: 'Gatehouse' }]);
+    const when = new RegExp(`^${what}, on (\\d{1,2} \\w+ \\d{4}) at (\\d{2}:\\d{2}:\\d{2}) UTC\\.$`, 'm').exec(mail.text);
+    expect(when).not.toBeNull();
+    const at = Date.parse(`${when![1]} ${when![2]} UTC`);
+    expect(at).toBeGreaterThanOrEqual(Math.floor(from / 1000) * 1000);
+    expect(at).toBeLessThanOrEqual(Date.now());
+    const pages = new Set(['/forgot-password', '/security', '/sessions'].map((page) => target.baseUrl + page));
+    for (const body of [mail.text, mail.html]) {
+      expect(new Set(body.match(/https?:\/\/[^\s"<]+/g))).toEqual(pages);
+      for (const secret of [...secrets, 'token']) expect(body).not.toContain(secret);
+    }
+  }
+
+  it('a password change, through the API and through the page, mails the owner a notice each', async () => {
+    const { client, user } = await register();
+    const from = Date.now();
+    await pace();
+    expect((await client.put('/api/profile/password', { currentPassword: user.password, newPassword: NEW_PASSWORD })).status).toBe(204);
+
+    const page = await client.get('/password');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1];
+    const third = 'and a third passphrase';
+    const form = new URLSearchParams({ _csrf: csrf, currentPassword: NEW_PASSWORD, newPassword: third }).toString();
+    await pace();
+    const done = await client.post('/password', form, { 'content-type': 'application/x-www-form-urlencoded' });
+    expect([done.status, done.headers.location]).toEqual([303, '/profile?notice=password-changed']);
+
+    const mails = await waitForMails(target.stack!.mailUrl, user.email, PASSWORD_CHANGED_SUBJECT, 2);
+    expect(mails).toHaveLength(2);
+    for (const mail of mails)
+      expectNotice(mail, 'The password of your Gatehouse account was changed', from, [user.password, NEW_PASSWORD, third]);
+  });
+
+  it('a reset mails the owner a notice, without the link that was used', async () => {
+    const { user } = await register();
+    const token = await requestReset(user.email);
+    const from = Date.now();
+    expect((await confirm(token)).status).toBe(204);
+
+    const [mail] = await waitForMails(target.stack!.mailUrl, user.email, PASSWORD_RESET_NOTICE_SUBJECT);
+    expectNotice(mail, 'The password of your Gatehouse account was reset with a link mailed to this address', from, [
+      token,
+      user.password,
+      NEW_PASSWORD,
+    ]);
   });
 });
 

@@ -38,6 +38,9 @@ export function waitForMails(mailUrl: string, address: string, subject: RegExp, 
 
 export const RESET_SUBJECT = /^Reset your Gatehouse password$/;
 export const VERIFY_SUBJECT = /^Confirm your email address for Gatehouse$/;
+/** Security notices (no link with anything in it): after a password change, after a reset. */
+export const PASSWORD_CHANGED_SUBJECT = /^Your Gatehouse password was changed$/;
+export const PASSWORD_RESET_NOTICE_SUBJECT = /^Your Gatehouse password was reset$/;
 
 /**
  * The link `<origin><path>?token=…` in the mail's text body, checked to be the same in its HTML
