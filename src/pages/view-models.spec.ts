@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { localPath, maskEmail, noticeText, relativeTime, sessionRows } from './view-models.js';
+import { localPath, maskEmail, methodsText, noticeText, relativeTime, secretGroups, securityView, sessionRows } from './view-models.js';
 
 describe('page view models', () => {
   it.each([
@@ -15,6 +15,7 @@ describe('page view models', () => {
     ['expired', 'Your session expired'],
     ['signed-out', 'Signed out'],
     ['password-changed', 'Password changed; your other sessions were signed out'],
+    ['sign-in-ended', 'Your sign-in timed out or had too many wrong codes: enter your password again'],
     ['__proto__', undefined],
     ['<script>', undefined],
     [['expired'], undefined],
@@ -86,6 +87,53 @@ describe('page view models', () => {
         methods: 'passkey',
       },
     ]);
+  });
+});
+
+describe('how a session signed in, for a person', () => {
+  it.each([
+    [['password'], 'password'],
+    [['password', 'totp'], 'password + authenticator'],
+    [['password', 'recoveryCode'], 'password + recovery code'],
+    [['passkey'], 'passkey'],
+  ] as const)('%j reads %j', (methods, text) => {
+    expect(methodsText([...methods])).toBe(text);
+  });
+});
+
+describe('the security page', () => {
+  it('says since when two-step sign-in is on and how many recovery codes are left', () => {
+    expect(securityView({ totp: { enabled: true, enabledAt: '2026-12-06T12:15:42.000Z' }, recoveryCodesLeft: 7 })).toEqual({
+      twoStepOn: true,
+      enabledAt: '2026-12-06T12:15:42.000Z',
+      enabledOn: '2026-12-06',
+      recoveryCodesLeft: '7 of 10 recovery codes left',
+      recoveryCodesOut: false,
+    });
+  });
+
+  it('warns when no recovery code is left', () => {
+    expect(securityView({ totp: { enabled: true, enabledAt: '2026-12-06T12:15:42.000Z' }, recoveryCodesLeft: 0 })).toMatchObject({
+      recoveryCodesLeft: '0 of 10 recovery codes left',
+      recoveryCodesOut: true,
+    });
+  });
+
+  it('while it is off, says nothing about codes', () => {
+    expect(securityView({ totp: { enabled: false, enabledAt: null }, recoveryCodesLeft: 0 })).toEqual({
+      twoStepOn: false,
+      enabledAt: null,
+      enabledOn: null,
+      recoveryCodesLeft: null,
+      recoveryCodesOut: false,
+    });
+  });
+
+  it('shows a secret in groups of four that join back into the secret', () => {
+    const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ';
+    expect(secretGroups(secret)).toEqual(['JBSW', 'Y3DP', 'EHPK', '3PXP', 'JBSW', 'Y3DP', 'EHPK', '3PXQ']);
+    expect(secretGroups('ABCDEF')).toEqual(['ABCD', 'EF']);
+    expect(secretGroups(secret).join('')).toBe(secret);
   });
 });
 

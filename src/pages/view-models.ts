@@ -2,6 +2,8 @@ import { VERIFICATION_SENT } from '../recovery/email-verification.service.js';
 import { RESET_REQUESTED } from '../recovery/password-reset.service.js';
 import type { SignInMethod } from '../session/session.types.js';
 import type { SessionListItem } from '../session/user-sessions.js';
+import { RECOVERY_CODE_COUNT } from '../two-step/recovery-codes.js';
+import type { TwoStepStatus } from '../two-step/two-step.service.js';
 
 /**
  * What the templates get: plain objects whose text is already formatted, so the templates hold
@@ -25,6 +27,9 @@ const NOTICES = new Map([
   ['password-reset', 'Password changed and every session signed out: sign in with the new password'],
   ['email-verified', 'Email address confirmed'],
   ['verification-sent', VERIFICATION_SENT],
+  ['sign-in-ended', 'Your sign-in timed out or had too many wrong codes: enter your password again'],
+  ['two-step-off', 'Two-step sign-in is off; your other sessions were signed out'],
+  ['setup-expired', 'That setup expired before its code came: start again'],
 ]);
 
 export function noticeText(key: unknown): string | undefined {
@@ -102,4 +107,36 @@ export function localPath(next: unknown): string | undefined {
 /** What a session signed in with, for a person: `password + authenticator`. */
 export function methodsText(methods: SignInMethod[]): string {
   return methods.map((method) => METHOD_NAMES[method]).join(' + ');
+}
+
+export interface SecurityView {
+  twoStepOn: boolean;
+  /** ISO time and its date, for `<time>`; null while off. */
+  enabledAt: string | null;
+  enabledOn: string | null;
+  /** "7 of 10 recovery codes left"; null while off (there are none). */
+  recoveryCodesLeft: string | null;
+  /** None left: the page says to make new ones before the authenticator is lost too. */
+  recoveryCodesOut: boolean;
+}
+
+export function securityView(status: TwoStepStatus): SecurityView {
+  const { enabled, enabledAt } = status.totp;
+  const left = status.recoveryCodesLeft;
+  return {
+    twoStepOn: enabled,
+    enabledAt: enabled ? enabledAt : null,
+    enabledOn: enabled ? (enabledAt?.slice(0, 10) ?? null) : null,
+    recoveryCodesLeft: enabled ? `${left} of ${RECOVERY_CODE_COUNT} recovery codes left` : null,
+    recoveryCodesOut: enabled && left === 0,
+  };
+}
+
+/**
+ * A TOTP secret as the setup page shows it for typing by hand: groups of four characters, which
+ * the page spaces with CSS only, so that what is copied is the secret itself, not a spaced copy
+ * some authenticator apps refuse.
+ */
+export function secretGroups(secret: string): string[] {
+  return secret.match(/.{1,4}/g) ?? [];
 }
