@@ -28,6 +28,7 @@ import { ReauthenticateFormDto } from './dto/reauthenticate-form.dto.js';
 import { FormErrorsInterceptor, FormView } from './form-errors.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
 import { PageUserGuard } from './page-user.guard.js';
+import { ReauthenticationOptionsGuard } from './two-step-locals.guard.js';
 import { localPath, noticeText, sessionRows } from './view-models.js';
 
 /**
@@ -107,13 +108,16 @@ export class AccountPagesController {
   }
 
   @Get('reauthenticate')
+  @UseGuards(ReauthenticationOptionsGuard)
   @Render('reauthenticate')
   reauthenticatePage(@Query('next') next?: string) {
     return { values: { next: localPath(next) ?? '/profile' } };
   }
 
+  /** The password form posts `password`, the authenticator's form (two-step sign-in on) `code`. */
   @Post('reauthenticate')
-  @RoutePolicy({ hashes: true })
+  @RoutePolicy({ hashes: true, codes: true })
+  @UseGuards(ReauthenticationOptionsGuard)
   @FormView('reauthenticate')
   @Redirect('/profile', 303)
   async reauthenticate(@Req() req: Request, @Body() form: ReauthenticateFormDto): Promise<{ url: string }> {

@@ -27,11 +27,12 @@ export class PageExceptionFilter implements ExceptionFilter {
       return;
     }
     if (exception instanceof ReauthenticationRequiredException) {
-      // Back to the page the form was on (the Referer: same-origin policy sends it on our own
-      // forms), once the password is given again.
-      const referer = host.switchToHttp().getRequest<Request>().get('referer');
-      const next = referer === undefined ? undefined : localPath(referer.replace(/^https?:\/\/[^/]+/i, ''));
-      res.redirect(303, `/reauthenticate?next=${encodeURIComponent(next ?? '/profile')}`);
+      // Back, once the user proved it again, to the page itself when a page needs sudo mode, or
+      // to the page a form was on (the Referer: same-origin policy sends it on our own forms).
+      const req = host.switchToHttp().getRequest<Request>();
+      const referer = req.get('referer');
+      const back = req.method === 'GET' ? req.originalUrl : referer?.replace(/^https?:\/\/[^/]+/i, '');
+      res.redirect(303, `/reauthenticate?next=${encodeURIComponent(localPath(back) ?? '/profile')}`);
       return;
     }
     const { statusCode, error, message } = toErrorBody(exception);

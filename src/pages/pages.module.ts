@@ -3,9 +3,11 @@ import { AuthModule } from '../auth/auth.module.js';
 import { ProfileModule } from '../profile/profile.module.js';
 import { RecoveryModule } from '../recovery/recovery.module.js';
 import { SessionModule } from '../session/session.module.js';
+import { TwoStepModule } from '../two-step/two-step.module.js';
 import { AccountPagesController } from './account-pages.controller.js';
 import { AuthPagesController } from './auth-pages.controller.js';
 import { RecoveryPagesController } from './recovery-pages.controller.js';
+import { SecurityPagesController } from './security-pages.controller.js';
 
 /**
  * The server-rendered pages (views in src/views, set up by views.ts). They reuse the API's
@@ -13,7 +15,7 @@ import { RecoveryPagesController } from './recovery-pages.controller.js';
  * and forms shown again with their errors.
  */
 @Module({
-  imports: [AuthModule, ProfileModule, SessionModule, RecoveryModule],
-  controllers: [AuthPagesController, AccountPagesController, RecoveryPagesController],
+  imports: [AuthModule, ProfileModule, SessionModule, RecoveryModule, TwoStepModule],
+  controllers: [AuthPagesController, AccountPagesController, RecoveryPagesController, SecurityPagesController],
 })
 export class PagesModule {}

@@ -1,0 +1,94 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Post,
+  Query,
+  Redirect,
+  Render,
+  Req,
+  Res,
+  UseFilters,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { CurrentSession, type SignedIn } from '../session/current-session.js';
+import { RequiresSudo } from '../session/sudo.js';
+import { CodeDto } from '../two-step/dto/code.dto.js';
+import { TwoStepService } from '../two-step/two-step.service.js';
+import { CsrfGuard } from './csrf.guard.js';
+import { FormErrorsInterceptor, FormView } from './form-errors.js';
+import { PageExceptionFilter } from './page-exception.filter.js';
+import { PageUserGuard } from './page-user.guard.js';
+import { TotpSetupGuard } from './two-step-locals.guard.js';
+import { noticeText, securityView } from './view-models.js';
+
+/** What the recovery codes page says above the codes, by how they came. */
+const CODES_AFTER_SETUP = 'Two-step sign-in is on; your other sessions were signed out';
+const CODES_REPLACED = 'New recovery codes made: the old ones no longer work';
+
+/**
+ * /security: two-step sign-in on or off, and the recovery codes (README, Two-step sign-in), through
+ * TwoStepService as the API's TwoStepController does. Every change needs sudo mode: outside it
+ * PageExceptionFilter sends the browser to /reauthenticate and back. Recovery codes are only ever
+ * the body of the POST that made them, never in a URL, and like every page `no-store`.
+ */
+@Controller('security')
+@UseGuards(PageUserGuard, CsrfGuard)
+@UseInterceptors(FormErrorsInterceptor)
+@UseFilters(PageExceptionFilter)
+export class SecurityPagesController {
+  constructor(private readonly twoStep: TwoStepService) {}
+
+  @Get()
+  @Render('security')
+  async securityPage(@CurrentSession() me: SignedIn, @Query('notice') notice?: string) {
+    return { notice: noticeText(notice), ...securityView(await this.twoStep.status(me.userId)) };
+  }
+
+  /** A new secret, parked in the session; the set-up page shows it (a GET, so a reload shows the same one). */
+  @Post('totp')
+  @RequiresSudo()
+  @Redirect('/security/totp', 303)
+  async beginTotp(@Req() req: Request, @CurrentSession() me: SignedIn): Promise<void> {
+    await this.twoStep.beginEnrolment(req, me);
+  }
+
+  @Get('totp')
+  @RequiresSudo()
+  @UseGuards(TotpSetupGuard)
+  setupPage(@Res() res: Response): void {
+    // TotpSetupGuard put the set-up under way on res.locals; none (expired, or never begun): start over.
+    if (!res.locals.setup) return res.redirect('/security');
+    res.render('two-step-setup');
+  }
+
+  /** The first code turns it on; a wrong one shows the same set-up again (FormView, TotpSetupGuard). */
+  @Post('totp/confirm')
+  @HttpCode(200)
+  @RequiresSudo()
+  @UseGuards(TotpSetupGuard)
+  @FormView('two-step-setup')
+  async confirmTotp(@Req() req: Request, @Res() res: Response, @CurrentSession() me: SignedIn, @Body() form: CodeDto): Promise<void> {
+    if (!res.locals.setup) return res.redirect(303, '/security?notice=setup-expired');
+    const recoveryCodes = await this.twoStep.confirmEnrolment(req, me, form.code);
+    res.render('recovery-codes', { notice: CODES_AFTER_SETUP, recoveryCodes });
+  }
+
+  @Post('recovery-codes')
+  @HttpCode(200)
+  @RequiresSudo()
+  @Render('recovery-codes')
+  async regenerate(@CurrentSession() me: SignedIn) {
+    return { notice: CODES_REPLACED, recoveryCodes: await this.twoStep.regenerateRecoveryCodes(me.userId) };
+  }
+
+  @Post('totp/disable')
+  @RequiresSudo()
+  @Redirect('/security?notice=two-step-off', 303)
+  async disableTotp(@CurrentSession() me: SignedIn): Promise<void> {
+    await this.twoStep.disable(me);
+  }
+}
