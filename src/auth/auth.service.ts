@@ -20,6 +20,13 @@ export const EMAIL_NOT_VERIFIED = 'Email not verified';
 export const INVALID_REAUTHENTICATION = 'Invalid credentials';
 export const NO_SIGN_IN_IN_PROGRESS = 'No sign-in in progress';
 
+/** A wrong second factor at sign-in; `signInEnded` when it was the one that ended the pending sign-in. */
+export class InvalidCodeException extends UnauthorizedException {
+  constructor(readonly signInEnded: boolean) {
+    super(INVALID_CODE);
+  }
+}
+
 /** The second factors that can complete a pending sign-in. */
 export type SecondFactorMethod = Extract<SignInMethod, 'totp' | 'recoveryCode'>;
 
@@ -122,10 +129,7 @@ export class AuthService {
     }
     const user = await this.throttle.secondFactor(found.id, req.ip, async () => {
       const right = method === 'totp' ? await this.twoStep.verifyTotp(found.id, code) : await this.twoStep.useRecoveryCode(found.id, code);
-      if (!right) {
-        await this.session.pendingFailed(req);
-        throw new UnauthorizedException(INVALID_CODE);
-      }
+      if (!right) throw new InvalidCodeException(await this.session.pendingFailed(req));
       return found;
     });
     if (!(await this.session.completePending(req, user, pending, method))) throw new UnauthorizedException(NO_SIGN_IN_IN_PROGRESS);

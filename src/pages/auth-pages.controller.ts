@@ -15,7 +15,7 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AuthService, NO_SIGN_IN_IN_PROGRESS } from '../auth/auth.service.js';
+import { AuthService, InvalidCodeException, NO_SIGN_IN_IN_PROGRESS } from '../auth/auth.service.js';
 import { RegisterDto } from '../auth/dto/register.dto.js';
 import { Public } from '../common/public.decorator.js';
 import { RoutePolicy } from '../common/route-policy.js';
@@ -95,10 +95,13 @@ export class AuthPagesController {
       if (form.recoveryCode !== undefined) await this.auth.completeSignIn(req, 'recoveryCode', form.recoveryCode);
       else await this.auth.completeSignIn(req, 'totp', form.code!);
     } catch (error) {
-      if (!(error instanceof UnauthorizedException && error.message === NO_SIGN_IN_IN_PROGRESS)) throw error;
+      const ended =
+        (error instanceof UnauthorizedException && error.message === NO_SIGN_IN_IN_PROGRESS) ||
+        (error instanceof InvalidCodeException && error.signInEnded);
+      if (!ended) throw error;
       // Completed meanwhile (in another tab): nothing is lost.
       if (status.kind === 'signed-in') return { url: '/profile' };
-      // Expired, never started, or ended by wrong codes: its cookie goes, and the password is asked
+      // Expired, never started, or ended by wrong codes (this one the last): its cookie goes, and the password is asked
       // again with a word why (a later page would otherwise call it an expired session).
       this.session.clearCookie(res);
       return { url: '/login?notice=sign-in-ended' };

@@ -110,7 +110,9 @@ describe('two-step-off <email>', () => {
       expect([res.status, res.json()]).toEqual([401, SESSION_EXPIRED]);
     }
     expect(await redis.exists(`user-sessions:${alice.id}`)).toBe(0);
-    expect(await noticesQueued(alice.id)).toEqual([{ kind: 'security-notice', userId: alice.id, change: 'totp-disabled' }]);
+    expect(await noticesQueued(alice.id)).toEqual([
+      { kind: 'security-notice', userId: alice.id, change: 'totp-disabled', at: expect.any(String) },
+    ]);
     // Nobody else's.
     expect(await secondFactorRows(bob.id)).toEqual({ totp: 1, codes: 10 });
     for (const client of bob.sessions) expect(await profileStatus(client)).toBe(200);

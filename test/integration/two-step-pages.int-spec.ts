@@ -65,6 +65,14 @@ describe('/login/second-factor', () => {
     expect([again.status, again.headers.location]).toEqual([302, '/profile']);
   });
 
+  it('the fifth wrong code sends the browser to /login with a notice, and clears the cookie', async () => {
+    const { client, secret } = await pendingSignIn();
+    const token = await formToken(client, '/login/second-factor');
+    for (let i = 0; i < 4; i++) expect((await client.post('/api/auth/login/totp', { code: wrongCode(secret) })).status).toBe(401);
+    const fifth = await postForm(client, '/login/second-factor', { _csrf: token, code: wrongCode(secret) });
+    expect([fifth.status, fifth.headers.location]).toEqual([303, '/login?notice=sign-in-ended']);
+  });
+
   it('a pending sign-in that ended (five wrong codes): its form sends the browser to /login with a notice, and clears the cookie', async () => {
     const { client, secret } = await pendingSignIn();
     const token = await formToken(client, '/login/second-factor');
