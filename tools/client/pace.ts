@@ -1,13 +1,13 @@
 import { appRoutes } from '../route-policy-check.js';
 
 /**
- * nginx limits unsafe requests to the sign-in, registration, password, reset and verification
- * endpoints to 10 per second per client address (burst 20), and a deployment keeps that bucket
- * across test files: every spec run against one long-lived deployment (compose in the smoke test,
- * or E2E_BASE_URL) shares it. So the test clients behave like a client of a rate-limited API: such
- * requests from one address wait their turn and start at most once per AUTH_POST_INTERVAL_MS,
- * never in nginx's way. Only the tests of nginx's limit burst on purpose, with raw requests, each
- * from an address of its own on the native stack (ownAddress).
+ * nginx limits unsafe requests to the sign-in (both steps), registration, password, reset and
+ * verification endpoints to 10 per second per client address (burst 20), and a deployment keeps
+ * that bucket across test files: every spec run against one long-lived deployment (compose in the
+ * smoke test, or E2E_BASE_URL) shares it. So the test clients behave like a client of a
+ * rate-limited API: such requests from one address wait their turn and start at most once per
+ * AUTH_POST_INTERVAL_MS, never in nginx's way. Only the tests of nginx's limit burst on purpose,
+ * with raw requests, each from an address of its own on the native stack (ownAddress).
  */
 import type { Target } from './target.js';
 
