@@ -5,7 +5,15 @@ import { Client, type ClientResponse, type NewUser, signedInClient } from '../..
 import { ownAddress } from '../../tools/client/pace.js';
 import { connectRedis, sessionIdOf, type TestRedis } from '../../tools/client/redis.js';
 import { codeAt, enableTwoStep, STEP_MS } from '../../tools/client/totp.js';
-import { linkIn, RESET_SUBJECT, tokenOf, waitForMails } from '../support/mail.js';
+import {
+  linkIn,
+  RECOVERY_CODES_SUBJECT,
+  RESET_SUBJECT,
+  tokenOf,
+  TOTP_OFF_SUBJECT,
+  TOTP_ON_SUBJECT,
+  waitForMails,
+} from '../support/mail.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
 /**
@@ -341,6 +349,22 @@ describeNative('two-step sign-in and the stack’s mail and Redis (native stack)
     await provenAgo(client, 16);
     expect(answer(await client.post('/api/auth/reauthenticate', { code }))).toEqual([403, INVALID_CREDENTIALS]);
     expect(answer(await client.delete('/api/sessions'))).toEqual([403, REAUTHENTICATION_REQUIRED]);
+  });
+
+  it('turning it on, new recovery codes and turning it off each mail the owner, with no secret and no code in the mail', async () => {
+    const { client, user, secret, recoveryCodes } = await twoStepUser();
+    const fresh = (await client.post('/api/profile/recovery-codes', {})).json<{ recoveryCodes: string[] }>().recoveryCodes;
+    expect((await client.delete('/api/profile/totp')).status).toBe(204);
+
+    const mailUrl = target.stack!.mailUrl;
+    const mails = [
+      ...(await waitForMails(mailUrl, user.email, TOTP_ON_SUBJECT)),
+      ...(await waitForMails(mailUrl, user.email, RECOVERY_CODES_SUBJECT)),
+      ...(await waitForMails(mailUrl, user.email, TOTP_OFF_SUBJECT)),
+    ];
+    expect(mails).toHaveLength(3);
+    const secrets = [secret, ...recoveryCodes, ...fresh].flatMap((code) => [code, code.replace(/-/g, '')]);
+    for (const mail of mails) for (const body of [mail.text, mail.html]) for (const code of secrets) expect(body).not.toContain(code);
   });
 
   it('turning it off needs sudo mode', async () => {

@@ -41,6 +41,10 @@ export const VERIFY_SUBJECT = /^Confirm your email address for Gatehouse$/;
 /** Security notices (no link with anything in it): after a password change, after a reset. */
 export const PASSWORD_CHANGED_SUBJECT = /^Your Gatehouse password was changed$/;
 export const PASSWORD_RESET_NOTICE_SUBJECT = /^Your Gatehouse password was reset$/;
+/** ...and after a change of the second factors. */
+export const TOTP_ON_SUBJECT = /^Two-step sign-in was turned on for your Gatehouse account$/;
+export const TOTP_OFF_SUBJECT = /^Two-step sign-in was turned off for your Gatehouse account$/;
+export const RECOVERY_CODES_SUBJECT = /^New recovery codes were created for your Gatehouse account$/;
 
 /**
  * The link `<origin><path>?token=…` in the mail's text body, checked to be the same in its HTML
