@@ -51,6 +51,7 @@ describe('parseConfig', () => {
         requireVerifiedEmail: false,
         dataEncryptionKeys: [KEY],
         totpIssuer: 'Gatehouse',
+        webauthn: { rpId: 'localhost', rpName: 'Gatehouse' },
         session: {
           secrets: [SECRET],
           cookie: { name: 'sid', secure: false, domain: undefined, path: '/', sameSite: 'lax' },
@@ -117,6 +118,18 @@ describe('parseConfig', () => {
     expect(result.ok && result.config.dataEncryptionKeys).toEqual([KEY, OLD_KEY]);
   });
 
+  it("takes the passkeys' RP id from PUBLIC_ORIGIN unless WEBAUTHN_RP_ID names one", () => {
+    const rp = (env: Record<string, string>) => {
+      const result = parseConfig({ ...base, ...env });
+      return result.ok ? result.config.webauthn : result.problems;
+    };
+    expect(rp({ PUBLIC_ORIGIN: 'https://login.example.com:8443' })).toEqual({ rpId: 'login.example.com', rpName: 'Gatehouse' });
+    expect(rp({ PUBLIC_ORIGIN: 'https://login.example.com', WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_RP_NAME: 'Example' })).toEqual({
+      rpId: 'example.com',
+      rpName: 'Example',
+    });
+  });
+
   it.each([
     [{ DATABASE_URL: '' }, 'DATABASE_URL: is required'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL: must be a postgres:// URL'],
@@ -167,6 +180,11 @@ describe('parseConfig', () => {
     [{ PASSWORD_RESET_TTL: '30 min' }, 'PASSWORD_RESET_TTL: must be a duration'],
     [{ EMAIL_VERIFY_TTL: '0' }, 'EMAIL_VERIFY_TTL: must be a duration'],
     [{ REQUIRE_VERIFIED_EMAIL: 'yes' }, 'REQUIRE_VERIFIED_EMAIL: must be true or false'],
+    // What a browser compares is the ASCII, lower-case host alone: anything else never matches.
+    ...['https://example.com', 'example.com:8443', 'Example.com', 'bücher.example', '.example.com', 'example.com/app'].map(
+      (rpId) => [{ WEBAUTHN_RP_ID: rpId }, 'WEBAUTHN_RP_ID: must be a host name such as example.com'] as const,
+    ),
+    [{ WEBAUTHN_RP_NAME: 'x'.repeat(65) }, 'WEBAUTHN_RP_NAME: must be 1 to 64 characters'],
     [{ DATA_ENCRYPTION_KEY: '' }, 'DATA_ENCRYPTION_KEY: is required'],
     [{ DATA_ENCRYPTION_KEY: `${KEY.toString('base64')},` }, 'DATA_ENCRYPTION_KEY: has an empty entry'],
     [{ DATA_ENCRYPTION_KEY: KEY.subarray(0, 16).toString('base64') }, 'DATA_ENCRYPTION_KEY: every key must be 32 random bytes'],

@@ -179,6 +179,18 @@ const envSchema = z.object({
     .transform((v) => v ?? 'Gatehouse')
     .refine((v) => /^[^:\p{Cc}]{1,40}$/u.test(v), { error: 'must be 1 to 40 characters, without a colon' })
     .describe('set TOTP_ISSUER to the name authenticator apps show for this site, e.g. Gatehouse (no colon)'),
+  // The passkeys' relying party (docs/passkeys.md). Its default, the host of PUBLIC_ORIGIN, is
+  // filled in below, where PUBLIC_ORIGIN is known. The value must be what a browser would compare:
+  // a host name, lower case, in its ASCII (punycode) form, no port.
+  WEBAUTHN_RP_ID: optional
+    .refine((v) => v === undefined || isRpId(v), {
+      error: 'must be a host name such as example.com: lower case, ASCII (punycode), no scheme, port or path',
+    })
+    .describe('unset WEBAUTHN_RP_ID (it defaults to the host of PUBLIC_ORIGIN), or set it to that host or a parent domain of it'),
+  WEBAUTHN_RP_NAME: optional
+    .transform((v) => v ?? 'Gatehouse')
+    .refine((v) => /^[^\p{Cc}]{1,64}$/u.test(v), { error: 'must be 1 to 64 characters' })
+    .describe('set WEBAUTHN_RP_NAME to the name passkey managers show for this site, e.g. Gatehouse'),
   LOG_LEVEL: optional
     .transform((v) => v ?? 'info')
     .refine((v) => (LOG_LEVELS as readonly string[]).includes(v), { error: `must be one of ${LOG_LEVELS.join(', ')}` })
@@ -191,6 +203,23 @@ function sharesSessionSecret(keys: Buffer[], sessionSecrets: string[]): boolean 
     const asKey = parseDataKey(secret);
     return asKey !== undefined && keys.some((key) => key.equals(asKey));
   });
+}
+
+/** A WebAuthn RP id as browsers compare it: a host that is its own ASCII, lower-case form. */
+function isRpId(value: string): boolean {
+  try {
+    return DOMAIN.test(value) && !value.startsWith('.') && new URL(`https://${value}`).hostname === value;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * WEBAUTHN_RP_ID's default: the host of PUBLIC_ORIGIN, or `localhost` without one (development,
+ * where PUBLIC_ORIGIN may be unset and the app is reached at localhost).
+ */
+export function defaultRpId(publicOrigin: string | undefined): string {
+  return publicOrigin === undefined ? 'localhost' : new URL(publicOrigin).hostname;
 }
 
 function isOrigin(value: string): boolean {
@@ -237,6 +266,7 @@ export interface AppConfig {
   dataEncryptionKeys: Buffer[];
   /** TOTP_ISSUER: the name authenticator apps list this site under (the otpauth:// URI's issuer). */
   totpIssuer: string;
+  webauthn: WebAuthnConfig;
   session: {
     /** The first signs new cookies; all of them verify (rotation without logging everyone out). */
     secrets: string[];
@@ -249,6 +279,13 @@ export interface AppConfig {
     /** SUDO_TIMEOUT: how long sudo mode lasts after sign-in or re-authentication. */
     sudoTimeoutMs: number;
   };
+}
+
+export interface WebAuthnConfig {
+  /** WEBAUTHN_RP_ID: the relying party id passkeys are bound to. */
+  rpId: string;
+  /** WEBAUTHN_RP_NAME: the name passkey managers show. */
+  rpName: string;
 }
 
 export interface MailConfig {
@@ -351,6 +388,7 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): ConfigR
       requireVerifiedEmail: e.REQUIRE_VERIFIED_EMAIL === 'true',
       dataEncryptionKeys: e.DATA_ENCRYPTION_KEY,
       totpIssuer: e.TOTP_ISSUER,
+      webauthn: { rpId: e.WEBAUTHN_RP_ID ?? defaultRpId(e.PUBLIC_ORIGIN), rpName: e.WEBAUTHN_RP_NAME },
       session: {
         secrets: e.SESSION_SECRET,
         cookie: { name, secure, domain, path, sameSite: e.SESSION_COOKIE_SAMESITE },

@@ -4,6 +4,7 @@ import { CreateUsers1763900000000 } from '../../migrations/1763900000000-CreateU
 import { AccountRecovery1764600000000 } from '../../migrations/1764600000000-AccountRecovery.js';
 import { PgBossV10Aside1796500000000 } from '../../migrations/1796500000000-PgBossV10Aside.js';
 import { TwoStepSignIn1797000000000 } from '../../migrations/1797000000000-TwoStepSignIn.js';
+import { Passkeys1797100000000 } from '../../migrations/1797100000000-Passkeys.js';
 import { User } from '../users/user.entity.js';
 
 /** pg pool options (TypeORM's `extra`). */
@@ -20,7 +21,13 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     type: 'postgres',
     url,
     entities: [User],
-    migrations: [CreateUsers1763900000000, AccountRecovery1764600000000, PgBossV10Aside1796500000000, TwoStepSignIn1797000000000],
+    migrations: [
+      CreateUsers1763900000000,
+      AccountRecovery1764600000000,
+      PgBossV10Aside1796500000000,
+      TwoStepSignIn1797000000000,
+      Passkeys1797100000000,
+    ],
     synchronize: false,
     migrationsRun: false,
     // Fail fast when Postgres is unreachable instead of queueing on a dead pool: a request that

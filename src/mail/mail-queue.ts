@@ -15,7 +15,8 @@ export type MailJob =
   | { kind: 'security-notice'; userId: string; change: SecurityChange; at: string };
 
 /** A change to how the account signs in, of which its owner is told by mail (security-notices.ts). */
-export type SecurityChange = 'password-changed' | 'password-reset' | 'totp-enabled' | 'totp-disabled' | 'recovery-codes-created';
+export type SecurityChange =
+  'password-changed' | 'password-reset' | 'totp-enabled' | 'totp-disabled' | 'recovery-codes-created' | 'passkey-added' | 'passkey-removed';
 
 export interface MailAttempt {
   job: MailJob;

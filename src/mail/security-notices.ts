@@ -3,7 +3,7 @@ import { MailQueue, type SecurityChange } from './mail-queue.js';
 
 /**
  * Tells an account's owner by mail that how it signs in changed (a password change or reset, two-step
- * sign-in turned on or off, new recovery codes), so that a change the owner did not make is
+ * sign-in turned on or off, new recovery codes, a passkey added or removed), so that a change the owner did not make is
  * noticed. The mail names the change and what to do, never a secret (README, Two-step sign-in).
  */
 @Injectable()
