@@ -11,6 +11,7 @@ import type { AppConfig } from './config/config.schema.js';
 import { appDataSourceOptions } from './database/data-source.js';
 import { HealthModule } from './health/health.module.js';
 import { PagesModule } from './pages/pages.module.js';
+import { PasskeysModule } from './passkeys/passkeys.module.js';
 import { ProfileModule } from './profile/profile.module.js';
 import { RecoveryModule } from './recovery/recovery.module.js';
 import { RedisModule } from './redis/redis.module.js';
@@ -28,6 +29,7 @@ export const FEATURE_MODULES = [
   ProfileModule,
   RecoveryModule,
   TwoStepModule,
+  PasskeysModule,
   HealthModule,
   PagesModule,
 ];

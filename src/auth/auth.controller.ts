@@ -1,7 +1,9 @@
 import { BadRequestException, Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { Request, Response } from 'express';
 import { Public } from '../common/public.decorator.js';
 import { RoutePolicy } from '../common/route-policy.js';
+import { PasskeyAssertionDto } from '../passkeys/dto/passkey-response.dto.js';
 import { CodeDto } from '../two-step/dto/code.dto.js';
 import { toUserJson, type UserJson } from '../users/user.entity.js';
 import { AuthService, type SecondFactorMethod } from './auth.service.js';
@@ -58,12 +60,40 @@ export class AuthController {
     return toUserJson(await this.auth.completeSignIn(req, 'recoveryCode', dto.code));
   }
 
+  /** Options for a passkey sign-in (docs/passkeys.md): discoverable, or the pending user's passkeys. */
+  @Public()
+  @Post('passkey/options')
+  @RoutePolicy({ challenges: true })
+  @HttpCode(200)
+  passkeyOptions(@Req() req: Request): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    return this.auth.passkeyOptions(req);
+  }
+
+  /** 200 and the user, signed in with a passkey; during a pending sign-in, its second step. */
+  @Public()
+  @Post('passkey')
+  @RoutePolicy({ codes: true })
+  @HttpCode(200)
+  async loginPasskey(@Body() dto: PasskeyAssertionDto, @Req() req: Request): Promise<UserJson> {
+    return toUserJson(await this.auth.signInWithPasskey(req, dto.response));
+  }
+
   @Post('reauthenticate')
   @RoutePolicy({ hashes: true, codes: true })
   @HttpCode(204)
   async reauthenticate(@Body() dto: ReauthenticateDto, @Req() req: Request): Promise<void> {
-    if (dto.password !== undefined && dto.code !== undefined) throw new BadRequestException('Give either password or code, not both');
-    await this.auth.reauthenticate(req, dto.code !== undefined ? { code: dto.code } : { password: dto.password! });
+    const { password, code, passkey } = dto;
+    if ([password, code, passkey].filter((proof) => proof !== undefined).length !== 1) {
+      throw new BadRequestException('Give one of password, code or passkey');
+    }
+    await this.auth.reauthenticate(req, passkey ? { passkey } : code !== undefined ? { code } : { password: password! });
+  }
+
+  /** Options for re-authenticating with one of the user's passkeys; 404 when there is none. */
+  @Post('reauthenticate/options')
+  @HttpCode(200)
+  reauthenticationOptions(@Req() req: Request): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    return this.auth.reauthenticationOptions(req);
   }
 
   @Public()

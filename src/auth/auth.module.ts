@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { MailModule } from '../mail/mail.module.js';
+import { PasskeysModule } from '../passkeys/passkeys.module.js';
 import { PasswordsModule } from '../passwords/passwords.module.js';
 import { SessionModule } from '../session/session.module.js';
 import { TwoStepModule } from '../two-step/two-step.module.js';
@@ -13,7 +14,7 @@ import { RegistrationBudget } from './registration-budget.js';
 
 @Module({
   // DiscoveryModule: the sign-in shedding finds the hashing routes among the app's controllers.
-  imports: [DiscoveryModule, PassportModule, UsersModule, SessionModule, MailModule, PasswordsModule, TwoStepModule],
+  imports: [DiscoveryModule, PassportModule, UsersModule, SessionModule, MailModule, PasswordsModule, TwoStepModule, PasskeysModule],
   controllers: [AuthController],
   providers: [AuthService, CredentialThrottle, RegistrationBudget],
   exports: [AuthService, CredentialThrottle],

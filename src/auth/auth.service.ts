@@ -1,11 +1,14 @@
-import { ForbiddenException, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { ForbiddenException, Injectable, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { Request, Response } from 'express';
 import type { AppConfig } from '../config/config.schema.js';
 import { MailQueue } from '../mail/mail-queue.js';
 import { MailThrottle } from '../mail/mail-throttle.js';
+import { PasskeysService } from '../passkeys/passkeys.service.js';
 import { PasswordService } from '../passwords/password.service.js';
 import { signedIn } from '../session/current-session.js';
+import type { PendingSignIn } from '../session/pending-sign-in.js';
 import { SessionLifecycle } from '../session/session-lifecycle.js';
 import type { SignInMethod } from '../session/session.types.js';
 import { INVALID_CODE, TwoStepService } from '../two-step/two-step.service.js';
@@ -19,22 +22,29 @@ export const INVALID_CREDENTIALS = 'Invalid email or password';
 export const EMAIL_NOT_VERIFIED = 'Email not verified';
 export const INVALID_REAUTHENTICATION = 'Invalid credentials';
 export const NO_SIGN_IN_IN_PROGRESS = 'No sign-in in progress';
+export const INVALID_PASSKEY = 'Invalid passkey';
+export const NO_PASSKEY = 'No passkey';
 
 /** A wrong second factor at sign-in; `signInEnded` when it was the one that ended the pending sign-in. */
-export class InvalidCodeException extends UnauthorizedException {
-  constructor(readonly signInEnded: boolean) {
-    super(INVALID_CODE);
+export class WrongSecondFactorException extends UnauthorizedException {
+  constructor(
+    message: string,
+    readonly signInEnded: boolean,
+  ) {
+    super(message);
   }
 }
 
 /** The second factors that can complete a pending sign-in. */
-export type SecondFactorMethod = Extract<SignInMethod, 'totp' | 'recoveryCode'>;
+export type SecondFactorMethod = Extract<SignInMethod, 'totp' | 'recoveryCode' | 'passkey'>;
+/** The ones that are a typed code. */
+export type CodeMethod = Extract<SecondFactorMethod, 'totp' | 'recoveryCode'>;
 
 /** What the password step led to: signed in, or a second factor due (a pending sign-in). */
 export type SignInOutcome = { kind: 'signed-in'; user: User } | { kind: 'second-factor'; methods: SecondFactorMethod[] };
 
-/** How a signed-in user proves it again: the password, or a code of the authenticator. */
-export type Reauthentication = { password: string } | { code: string };
+/** How a signed-in user proves it again: the password, a code of the authenticator, or a passkey. */
+export type Reauthentication = { password: string } | { code: string } | { passkey: AuthenticationResponseJSON };
 
 @Injectable()
 export class AuthService {
@@ -50,6 +60,7 @@ export class AuthService {
     private readonly mailThrottle: MailThrottle,
     private readonly registrations: RegistrationBudget,
     private readonly twoStep: TwoStepService,
+    private readonly passkeys: PasskeysService,
     config: ConfigService<AppConfig, true>,
   ) {
     this.requireVerifiedEmail = config.get('requireVerifiedEmail', { infer: true });
@@ -106,7 +117,8 @@ export class AuthService {
     const user = await this.throttle.login(email, req.ip, () => this.verifyCredentials(email, password));
     if (await this.twoStep.isOn(user.id)) {
       await this.session.startPending(req, user, rememberMe);
-      return { kind: 'second-factor', methods: ['totp', 'recoveryCode'] };
+      const passkey: SecondFactorMethod[] = (await this.passkeys.has(user.id)) ? ['passkey'] : [];
+      return { kind: 'second-factor', methods: ['totp', 'recoveryCode', ...passkey] };
     }
     return { kind: 'signed-in', user: await this.startSessionFor(req, user, rememberMe) };
   }
@@ -118,9 +130,22 @@ export class AuthService {
    * new id, once: a code is spent by a compare-and-set, and a pending sign-in is taken by one
    * request only.
    */
-  async completeSignIn(req: Request, method: SecondFactorMethod, code: string): Promise<User> {
+  async completeSignIn(req: Request, method: CodeMethod, code: string): Promise<User> {
     const pending = this.session.pendingSignIn(req);
     if (!pending) throw new UnauthorizedException(NO_SIGN_IN_IN_PROGRESS);
+    return this.completePending(req, pending, method, INVALID_CODE, (user) =>
+      method === 'totp' ? this.twoStep.verifyTotp(user.id, code) : this.twoStep.useRecoveryCode(user.id, code),
+    );
+  }
+
+  /** completeSignIn's steps, whatever the second factor: `right` checks it for the pending user. */
+  private async completePending(
+    req: Request,
+    pending: PendingSignIn,
+    method: SecondFactorMethod,
+    invalid: string,
+    right: (user: User) => Promise<boolean>,
+  ): Promise<User> {
     // A password change or reset since the password step ends it: that password is no proof now.
     const found = await this.users.findById(pending.userId);
     if (!found || found.passwordChangedAt.getTime() !== pending.credential) {
@@ -128,12 +153,60 @@ export class AuthService {
       throw new UnauthorizedException(NO_SIGN_IN_IN_PROGRESS);
     }
     const user = await this.throttle.secondFactor(found.id, req.ip, async () => {
-      const right = method === 'totp' ? await this.twoStep.verifyTotp(found.id, code) : await this.twoStep.useRecoveryCode(found.id, code);
-      if (!right) throw new InvalidCodeException(await this.session.pendingFailed(req));
+      if (!(await right(found))) throw new WrongSecondFactorException(invalid, await this.session.pendingFailed(req));
       return found;
     });
     if (!(await this.session.completePending(req, user, pending, method))) throw new UnauthorizedException(NO_SIGN_IN_IN_PROGRESS);
     return this.users.recordLogin(user);
+  }
+
+  /**
+   * Options for `POST /api/auth/passkey` (docs/passkeys.md): for a signed-out visitor, none of
+   * anyone's passkeys (the browser offers the ones for this site it holds: discoverable
+   * credentials); during a pending sign-in, the pending user's. Nothing is stored: the challenge
+   * carries its own proof (passkeys/challenge.ts).
+   */
+  passkeyOptions(req: Request): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    return this.passkeys.assertionOptions('sign-in', undefined, this.session.pendingSignIn(req)?.userId);
+  }
+
+  /**
+   * Signs in with a passkey: a new session, `methods` `["passkey"]`, no second step (a passkey
+   * with user verification is two factors already). During a pending sign-in, it completes that
+   * sign-in instead, with one of the pending user's passkeys only, like a code (completeSignIn).
+   *
+   * Counted like a second factor of the passkey's owner (CredentialThrottle.secondFactor); an
+   * assertion for a credential nobody has names no owner, and counts against the client address.
+   */
+  async signInWithPasskey(req: Request, response: AuthenticationResponseJSON): Promise<User> {
+    const pending = this.session.pendingSignIn(req);
+    if (pending) {
+      return this.completePending(req, pending, 'passkey', INVALID_PASSKEY, async (user) => {
+        const passkey = await this.passkeys.find(response);
+        return passkey?.userId === user.id && this.passkeys.verifyAssertion(req, passkey, response, 'sign-in', undefined);
+      });
+    }
+    const passkey = await this.passkeys.find(response);
+    if (!passkey) {
+      return this.throttle.unknownPasskey(req.ip, () => Promise.reject(new UnauthorizedException(INVALID_PASSKEY)));
+    }
+    const user = await this.throttle.secondFactor(passkey.userId, req.ip, async () => {
+      const found = (await this.passkeys.verifyAssertion(req, passkey, response, 'sign-in', undefined))
+        ? await this.users.findById(passkey.userId)
+        : null;
+      if (!found) throw new UnauthorizedException(INVALID_PASSKEY);
+      // As after a right password (verifyCredentials): it tells nothing to someone without the passkey.
+      if (this.requireVerifiedEmail && !found.emailVerifiedAt) throw new ForbiddenException(EMAIL_NOT_VERIFIED);
+      return found;
+    });
+    return this.startSessionFor(req, user, false, ['passkey']);
+  }
+
+  /** Options for re-authenticating with a passkey: the signed-in user's own; 404 when there is none. */
+  async reauthenticationOptions(req: Request): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const { userId } = signedIn(req);
+    if (!(await this.passkeys.has(userId))) throw new NotFoundException(NO_PASSKEY);
+    return this.passkeys.assertionOptions('reauthentication', userId, userId);
   }
 
   /**
@@ -160,14 +233,26 @@ export class AuthService {
   }
 
   /**
-   * The signed-in user proves it again, with the password or a code of the authenticator: a new
-   * session id and sudo mode from now (docs/sessions.md, Sudo mode). Counted like every check of a
-   * current password or second factor; a wrong one is 403 "Invalid credentials", not 401, which
-   * would read as "signed out". A TOTP code is spent as at sign-in: it works once.
+   * The signed-in user proves it again, with the password, a code of the authenticator or one of
+   * its passkeys: a new session id and sudo mode from now (docs/sessions.md, Sudo mode). Counted
+   * like every check of a current password or second factor; a wrong one is 403 "Invalid
+   * credentials", not 401, which would read as "signed out". A TOTP code is spent as at sign-in,
+   * and a passkey's challenge too: each works once.
    */
   async reauthenticate(req: Request, proof: Reauthentication): Promise<void> {
     const { userId } = signedIn(req);
     const refuse = () => new ForbiddenException(INVALID_REAUTHENTICATION);
+    if ('passkey' in proof) {
+      const user = await this.throttle.secondFactor(userId, req.ip, async () => {
+        const [found, passkey] = await Promise.all([this.users.findById(userId), this.passkeys.find(proof.passkey)]);
+        // A challenge of re-authentication, issued to this user, with a passkey of this user.
+        const right =
+          passkey?.userId === userId && (await this.passkeys.verifyAssertion(req, passkey, proof.passkey, 'reauthentication', userId));
+        if (!found || !right) throw refuse();
+        return found;
+      });
+      return this.session.reauthenticated(req, user, 'passkey');
+    }
     if ('code' in proof) {
       const user = await this.throttle.secondFactor(userId, req.ip, async () => {
         const found = await this.users.findById(userId);

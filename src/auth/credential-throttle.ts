@@ -103,6 +103,26 @@ class Limits {
     return result;
   }
 
+  /**
+   * Runs `verify` counted against the client alone: a check that names no subject to count it
+   * against (a passkey assertion for a credential nobody has). A 401 or 403 stays counted.
+   */
+  async attemptFromAddress<T>(ip: string | undefined, verify: () => Promise<T>): Promise<T> {
+    const client = clientKey(ip);
+    await consumeOr429(this.address, client, this.messages.address);
+    let result: T;
+    try {
+      result = await verify();
+    } catch (error) {
+      if (!(error instanceof UnauthorizedException || error instanceof ForbiddenException)) {
+        await this.address.reward(client).catch(() => undefined);
+      }
+      throw error;
+    }
+    await this.address.reward(client);
+    return result;
+  }
+
   /** Counts one attempt against `key`; throws a 429 when that goes over the limit. */
   private async take(limiter: RateLimiterRedis, key: string, message: string, taken: [RateLimiterRedis, string][]): Promise<void> {
     await consumeOr429(limiter, key, message);
@@ -112,7 +132,7 @@ class Limits {
 
 /**
  * Brute-force limits for sign-in (per email), for checks of the current password (per user) and
- * for second factors (per user, whatever the client).
+ * for second factors, passkey assertions included (per user, whatever the client).
  */
 @Injectable()
 export class CredentialThrottle {
@@ -152,10 +172,18 @@ export class CredentialThrottle {
 
   /**
    * A check of a user's second factor (a TOTP or recovery code at sign-in, a code to
-   * re-authenticate): EMAIL_FAILURE_LIMIT wrong ones in a row lock that user's second step for the
-   * rest of the window, from every client.
+   * re-authenticate, an assertion of one of the user's passkeys): EMAIL_FAILURE_LIMIT wrong ones
+   * in a row lock that user's second step for the rest of the window, from every client.
    */
   secondFactor<T>(userId: string, ip: string | undefined, verify: () => Promise<T>): Promise<T> {
     return this.secondFactors.attempt(userId, ip, verify);
+  }
+
+  /**
+   * A passkey assertion that names no account (an unknown credential): counted per address with
+   * the second factors, as a guessed email is counted per address with the logins.
+   */
+  unknownPasskey<T>(ip: string | undefined, verify: () => Promise<T>): Promise<T> {
+    return this.secondFactors.attemptFromAddress(ip, verify);
   }
 }

@@ -28,15 +28,23 @@ export interface RoutePolicyOptions {
    * requests sure to hash: bogus links must not take the room of real sign-ins.
    */
   token?: true;
-  /** Checks a second factor (a TOTP or recovery code): what a script guessing codes would flood. */
+  /**
+   * Checks a second factor (a TOTP or recovery code, a passkey's assertion or registration): what
+   * a script guessing codes would flood.
+   */
   codes?: true;
+  /**
+   * Hands a signed-out visitor a challenge (passkey options): cheap, and stored nowhere
+   * (src/passkeys/challenge.ts), but open to anyone, and a person never asks ten times a second.
+   */
+  challenges?: true;
 }
 
 const ROUTE_POLICY = 'gatehouse:route-policy';
 
 export function RoutePolicy(options: RoutePolicyOptions): MethodDecorator {
-  if (!options.hashes && !options.mails && !options.token && !options.codes) {
-    throw new Error('RoutePolicy: mark at least one of hashes, mails, token, codes');
+  if (!options.hashes && !options.mails && !options.token && !options.codes && !options.challenges) {
+    throw new Error('RoutePolicy: mark at least one of hashes, mails, token, codes, challenges');
   }
   return SetMetadata(ROUTE_POLICY, options);
 }

@@ -42,6 +42,14 @@ export const NOTICES: Record<SecurityChange, { subject: string; what: string }> 
     subject: 'New recovery codes were created for your Gatehouse account',
     what: 'New recovery codes were created for your Gatehouse account, and the old ones no longer work',
   },
+  'passkey-added': {
+    subject: 'A passkey was added to your Gatehouse account',
+    what: 'A passkey was added to your Gatehouse account: it signs in without the password',
+  },
+  'passkey-removed': {
+    subject: 'A passkey was removed from your Gatehouse account',
+    what: 'A passkey was removed from your Gatehouse account',
+  },
 };
 
 const TEMPLATES: readonly MailTemplate[] = ['password-reset', 'verify-email', 'security-notice'];

@@ -15,7 +15,7 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AuthService, InvalidCodeException, NO_SIGN_IN_IN_PROGRESS } from '../auth/auth.service.js';
+import { AuthService, WrongSecondFactorException, NO_SIGN_IN_IN_PROGRESS } from '../auth/auth.service.js';
 import { RegisterDto } from '../auth/dto/register.dto.js';
 import { Public } from '../common/public.decorator.js';
 import { RoutePolicy } from '../common/route-policy.js';
@@ -97,7 +97,7 @@ export class AuthPagesController {
     } catch (error) {
       const ended =
         (error instanceof UnauthorizedException && error.message === NO_SIGN_IN_IN_PROGRESS) ||
-        (error instanceof InvalidCodeException && error.signInEnded);
+        (error instanceof WrongSecondFactorException && error.signInEnded);
       if (!ended) throw error;
       // Completed meanwhile (in another tab): nothing is lost.
       if (status.kind === 'signed-in') return { url: '/profile' };

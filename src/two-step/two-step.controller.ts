@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
+import { type PasskeyJson, PasskeysService } from '../passkeys/passkeys.service.js';
 import { CurrentSession, type SignedIn } from '../session/current-session.js';
 import { RequiresSudo } from '../session/sudo.js';
 import { CodeDto } from './dto/code.dto.js';
@@ -8,11 +9,16 @@ import { type TotpEnrolment, TwoStepService, type TwoStepStatus } from './two-st
 /** Turning two-step sign-in on and off, and the recovery codes (README, Two-step sign-in). */
 @Controller('api/profile')
 export class TwoStepController {
-  constructor(private readonly twoStep: TwoStepService) {}
+  constructor(
+    private readonly twoStep: TwoStepService,
+    private readonly passkeys: PasskeysService,
+  ) {}
 
+  /** Two-step sign-in, recovery codes and passkeys, in one answer for the security page. */
   @Get('security')
-  security(@CurrentSession() me: SignedIn): Promise<TwoStepStatus & { passkeys: never[] }> {
-    return this.twoStep.status(me.userId).then((status) => ({ ...status, passkeys: [] }));
+  async security(@CurrentSession() me: SignedIn): Promise<TwoStepStatus & { passkeys: PasskeyJson[] }> {
+    const [status, passkeys] = await Promise.all([this.twoStep.status(me.userId), this.passkeys.list(me.userId)]);
+    return { ...status, passkeys };
   }
 
   @Post('totp')

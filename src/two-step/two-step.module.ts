@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MailModule } from '../mail/mail.module.js';
+import { PasskeysModule } from '../passkeys/passkeys.module.js';
 import { SessionModule } from '../session/session.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { TwoStepController } from './two-step.controller.js';
@@ -7,7 +8,7 @@ import { TwoStepService } from './two-step.service.js';
 
 /** Second factors: TOTP and recovery codes. Sign-in asks them through TwoStepService (auth/). */
 @Module({
-  imports: [MailModule, SessionModule, UsersModule],
+  imports: [MailModule, PasskeysModule, SessionModule, UsersModule],
   controllers: [TwoStepController],
   providers: [TwoStepService],
   exports: [TwoStepService],
