@@ -23,9 +23,17 @@ describe('rpIdProblem', () => {
     ['ample.com', 'https://example.com', 'WEBAUTHN_RP_ID ample.com is neither example.com'],
     ['localhost', 'https://example.com', 'WEBAUTHN_RP_ID localhost is neither example.com'],
     ['com', 'https://example.com', 'WEBAUTHN_RP_ID com is a top-level domain, not a registrable parent domain of example.com'],
-    ['127.0.0.1', 'http://127.0.0.1:3000', 'WEBAUTHN_RP_ID 127.0.0.1 is an IP address'],
-    ['localhost', 'http://[::1]:3000', 'http://[::1]:3000 is an IP address'],
-  ])('refuses %s on %s', (rpId, origin, problem) => {
-    expect(rpIdProblem(rpId, origin)).toContain(problem);
+    ['127.0.0.1', 'https://example.com', 'WEBAUTHN_RP_ID 127.0.0.1 is neither example.com'],
+    ['0.0.1', 'http://127.0.0.1', 'WEBAUTHN_RP_ID 0.0.1 is neither 127.0.0.1'],
+    ['localhost', 'http://[::1]:3000', 'WEBAUTHN_RP_ID localhost is neither ::1 (the host of http://[::1]:3000)'],
+  ])('fails %s on %s', (rpId, origin, what) => {
+    expect(rpIdProblem(rpId, origin)).toEqual({ severity: 'fail', what: expect.stringContaining(what) });
+  });
+
+  it('warns of an IP address, which is its own RP id but where browsers offer no passkeys', () => {
+    expect(rpIdProblem('127.0.0.1', 'http://127.0.0.1:3000')).toEqual({
+      severity: 'warn',
+      what: 'http://127.0.0.1:3000 is an IP address: browsers offer passkeys only on a domain name',
+    });
   });
 });

@@ -14,6 +14,7 @@ export const DOCTOR_CODES = {
   'GH-C008': 'SESSION_COOKIE_SAMESITE is not none',
   'GH-C009': 'SMTP_URL is encrypted unless the relay is local',
   'GH-C010': 'DATA_ENCRYPTION_KEY looks random',
+  'GH-C011': 'WEBAUTHN_RP_ID is the host of PUBLIC_ORIGIN or a parent domain of it',
   'GH-U001': 'HTTPS answers with a trusted certificate',
   'GH-U002': 'HTTP redirects to HTTPS, path kept',
   'GH-U003': 'Strict-Transport-Security is on',
@@ -31,6 +32,7 @@ export const DOCTOR_CODES = {
   'GH-U015': 'a client-sent X-Forwarded-For is not believed',
   'GH-U016': 'the throwaway account is gone again',
   'GH-U017': 'no password on the command line',
+  'GH-U018': "the passkey options' RP id is the URL's host or a parent domain of it",
 } as const;
 
 export type DoctorCode = keyof typeof DOCTOR_CODES;

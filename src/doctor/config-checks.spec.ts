@@ -27,7 +27,7 @@ describe('configChecks', () => {
   it('passes a production configuration behind one proxy, every check', () => {
     const report = configChecks(healthy);
     expect(report.checks.map((check) => `${check.status} ${check.code}`)).toEqual(
-      ['C001', 'C002', 'C003', 'C004', 'C005', 'C006', 'C007', 'C008', 'C009', 'C010'].map((code) => `PASS GH-${code}`),
+      ['C001', 'C002', 'C003', 'C004', 'C005', 'C006', 'C007', 'C008', 'C009', 'C010', 'C011'].map((code) => `PASS GH-${code}`),
     );
     expect(report.failed).toBe(false);
     expect(report.checks.find((check) => check.code === 'GH-C010')?.what).toBe(
@@ -47,7 +47,7 @@ describe('configChecks', () => {
         'FAIL GH-C001 the app refuses to start: SESSION_SECRET: every secret must be at least 32 characters in production — set SESSION_SECRET to a random string of at least 32 characters (openssl rand -hex 32)',
         'FAIL GH-C001 the app refuses to start: SESSION_COOKIE_SECURE: must be true in production (the app is served over HTTPS) — set SESSION_COOKIE_SECURE=true (the default in production) and serve the app over HTTPS',
         'FAIL GH-C001 the app refuses to start: SESSION_COOKIE_SAMESITE: none requires SESSION_COOKIE_SECURE=true (browsers drop it otherwise) — set SESSION_COOKIE_SAMESITE=lax (the default); none only with SESSION_COOKIE_SECURE=true over HTTPS',
-        'Summary: 0 pass, 0 warn, 3 fail, 9 not run (the app would not start)',
+        'Summary: 0 pass, 0 warn, 3 fail, 10 not run (the app would not start)',
         '',
       ].join('\n'),
     );
@@ -158,8 +158,45 @@ describe('configChecks', () => {
         'WARN GH-C010 DATA_ENCRYPTION_KEY (entry 2 of 2) is text (a phrase encoded as a key), not random bytes: whoever guesses it can decrypt the stored TOTP secrets',
       ],
     ],
+    [
+      'a WEBAUTHN_RP_ID of another domain',
+      { WEBAUTHN_RP_ID: 'example.org' },
+      [
+        'FAIL GH-C011 WEBAUTHN_RP_ID example.org is neither example.com (the host of https://example.com) nor a parent domain of it: every passkey ceremony fails in the browser (SecurityError) before it reaches the app',
+      ],
+    ],
+    [
+      'a WEBAUTHN_RP_ID of a subdomain',
+      { WEBAUTHN_RP_ID: 'login.example.com' },
+      [
+        'FAIL GH-C011 WEBAUTHN_RP_ID login.example.com is neither example.com (the host of https://example.com) nor a parent domain of it: every passkey ceremony fails in the browser (SecurityError) before it reaches the app',
+      ],
+    ],
+    [
+      'a PUBLIC_ORIGIN on an IP address',
+      { PUBLIC_ORIGIN: 'https://192.0.2.10' },
+      ['WARN GH-C011 https://192.0.2.10 is an IP address: browsers offer passkeys only on a domain name: the passkey buttons will fail'],
+    ],
   ])('%s', (_case, env, expected) => {
     expect(problems({ ...healthy, ...env })).toEqual(expected);
+  });
+
+  it('GH-C011 names the fix of an RP id that cannot work, and passes the host or a parent domain of it', () => {
+    const line = (env: Record<string, string>) =>
+      configChecks({ ...healthy, ...env })
+        .text()
+        .split('\n')
+        .find((text) => text.includes('GH-C011'));
+    expect(line({ WEBAUTHN_RP_ID: 'example.org' })).toMatch(
+      / — unset WEBAUTHN_RP_ID \(it defaults to the host of PUBLIC_ORIGIN\), or set it to that host or a parent domain of it$/,
+    );
+    expect(line({})).toBe('PASS GH-C011 WEBAUTHN_RP_ID example.com is the host of https://example.com — nothing to do');
+    expect(line({ PUBLIC_ORIGIN: 'https://login.example.com', WEBAUTHN_RP_ID: 'example.com' })).toBe(
+      'PASS GH-C011 WEBAUTHN_RP_ID example.com is a parent domain of the host of https://login.example.com — nothing to do',
+    );
+    expect(line({ NODE_ENV: 'development', PUBLIC_ORIGIN: '' })).toBe(
+      "PASS GH-C011 WEBAUTHN_RP_ID localhost is the host of http://localhost:3000 (PUBLIC_ORIGIN is unset: the app's own http://localhost:3000) — nothing to do",
+    );
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { type AppConfig, configFix, type ConfigResult, parseConfig } from '../config/config.schema.js';
+import { rpIdProblem } from '../config/rp-id.js';
 import { dataKeyId } from '../crypto/data-encryption.js';
 import { Report } from './report.js';
 
@@ -14,7 +15,7 @@ export function readAppConfig(env: NodeJS.ProcessEnv): ConfigResult {
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-/** Configuration checks (no --url): GH-C001 to GH-C010 in docs/doctor.md. */
+/** Configuration checks (no --url): GH-C001 to GH-C011 in docs/doctor.md. */
 export function configChecks(env: NodeJS.ProcessEnv): Report {
   const report = new Report();
   const result = readAppConfig(env);
@@ -25,7 +26,7 @@ export function configChecks(env: NodeJS.ProcessEnv): Report {
     }
     // The other checks judge values the way the app reads them, which it does not here.
     report.skip(
-      ['GH-C002', 'GH-C003', 'GH-C004', 'GH-C005', 'GH-C006', 'GH-C007', 'GH-C008', 'GH-C009', 'GH-C010'],
+      ['GH-C002', 'GH-C003', 'GH-C004', 'GH-C005', 'GH-C006', 'GH-C007', 'GH-C008', 'GH-C009', 'GH-C010', 'GH-C011'],
       'the app would not start',
     );
     return report;
@@ -39,6 +40,7 @@ export function configChecks(env: NodeJS.ProcessEnv): Report {
   checkSameSite(report, config);
   checkSmtp(report, config.mail.smtpUrl);
   checkDataKeys(report, config.dataEncryptionKeys);
+  checkRpId(report, config);
   return report;
 }
 
@@ -228,5 +230,34 @@ function checkDataKeys(report: Report, keys: Buffer[]): void {
   if (!weak) {
     const count = `${keys.length} key${keys.length === 1 ? '' : 's'}`;
     report.pass('GH-C010', `DATA_ENCRYPTION_KEY looks random (${count}; new data under key id ${dataKeyId(keys[0])})`);
+  }
+}
+
+/**
+ * GH-C011: the passkey twin of the seed failure. The app starts with any host name as
+ * WEBAUTHN_RP_ID, but on pages of PUBLIC_ORIGIN a browser refuses an RP id that is not that host
+ * or a parent domain of it, before anything reaches the app: every passkey ceremony fails, and
+ * the app logs nothing (config/rp-id.ts).
+ */
+function checkRpId(report: Report, config: AppConfig): void {
+  const { rpId } = config.webauthn;
+  const origin = config.publicOrigin ?? config.mail.linkOrigin;
+  const unset = config.publicOrigin === undefined ? ` (PUBLIC_ORIGIN is unset: the app's own ${origin})` : '';
+  const problem = rpIdProblem(rpId, origin);
+  if (!problem) {
+    const host = new URL(origin).hostname;
+    report.pass('GH-C011', `WEBAUTHN_RP_ID ${rpId} is ${rpId === host ? 'the host' : 'a parent domain of the host'} of ${origin}${unset}`);
+  } else if (problem.severity === 'warn') {
+    report.warn(
+      'GH-C011',
+      `${problem.what}${unset}: the passkey buttons will fail`,
+      'serve the app under a domain name (localhost in development) for its users to sign in with passkeys',
+    );
+  } else {
+    report.fail(
+      'GH-C011',
+      `${problem.what}${unset}: every passkey ceremony fails in the browser (SecurityError) before it reaches the app`,
+      configFix('WEBAUTHN_RP_ID') ?? 'unset WEBAUTHN_RP_ID',
+    );
   }
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Report } from './report.js';
-import { checkForwardedFor, urlChecks } from './url-checks.js';
+import { checkForwardedFor, checkPasskeyRpId, urlChecks } from './url-checks.js';
 
 describe('GH-U015 on a real account (--email)', () => {
   const sessions = [
@@ -38,6 +38,49 @@ describe('GH-U015 on a real account (--email)', () => {
     checkForwardedFor(report, [...sessions, { current: false, ip: '203.0.113.77', userAgent: 'gatehouse-doctor' }]);
     expect(report.checks.map((check) => `${check.status} ${check.code}`)).toEqual(['FAIL GH-U015']);
     expect(report.text()).not.toContain('198.51.100.23');
+  });
+});
+
+describe('GH-U018, the RP id of the passkey options', () => {
+  const options = (rpId: unknown) => ({
+    status: 200,
+    headers: {},
+    setCookies: [],
+    body: JSON.stringify({ rpId, challenge: 'AAAA', timeout: 300000, userVerification: 'required' }),
+  });
+  const line = (answer: Parameters<typeof checkPasskeyRpId>[1], url = 'https://login.example.com') => {
+    const report = new Report();
+    checkPasskeyRpId(report, answer, new URL(url));
+    return report.text().split('\n')[0];
+  };
+
+  it('passes the host the URL names, or a parent domain of it', () => {
+    expect(line(options('login.example.com'))).toBe(
+      'PASS GH-U018 the passkey options name RP id login.example.com, the host the URL names — nothing to do',
+    );
+    expect(line(options('example.com'))).toBe(
+      'PASS GH-U018 the passkey options name RP id example.com, a parent domain of the host the URL names — nothing to do',
+    );
+  });
+
+  it('fails any other, with the fix', () => {
+    expect(line(options('localhost'))).toBe(
+      'FAIL GH-U018 the passkey options name RP id localhost, but the deployment is reached at login.example.com: every passkey ceremony fails in the browser (SecurityError) before it reaches the app — set WEBAUTHN_RP_ID to login.example.com or a parent domain of it, or unset it with PUBLIC_ORIGIN=https://login.example.com (the RP id defaults to its host)',
+    );
+    expect(line(options('other.example.com'))).toMatch(/^FAIL GH-U018 /);
+    expect(line(options('com'))).toMatch(/^FAIL GH-U018 /);
+  });
+
+  it('warns of an IP address, and when it could not look', () => {
+    expect(line(options('192.0.2.10'), 'https://192.0.2.10:8443')).toMatch(/^WARN GH-U018 https:\/\/192\.0\.2\.10:8443 is an IP address/);
+    expect(line({ status: 404, headers: {}, setCookies: [], body: '{"message":"Cannot POST /api/auth/passkey/options"}' })).toBe(
+      'WARN GH-U018 not checked: POST /api/auth/passkey/options answered 404 (Cannot POST /api/auth/passkey/options), a Gatehouse without passkeys — nothing to do unless it should offer passkeys',
+    );
+    expect(line({ status: 429, headers: {}, setCookies: [], body: '{"message":"Too many requests"}' })).toMatch(
+      /^WARN GH-U018 not checked: /,
+    );
+    expect(line(new Error('socket hang up'))).toMatch(/^WARN GH-U018 not checked: .* answered socket hang up/);
+    expect(line(options(undefined))).toMatch(/^WARN GH-U018 not checked: the passkey options .* name no RP id/);
   });
 });
 
@@ -124,6 +167,7 @@ describe('a hostile deployment', () => {
       'WARN GH-U014',
       'WARN GH-U015',
       'WARN GH-U016',
+      'WARN GH-U018',
     ]);
     expect(unprintableLines(text)).toEqual([]);
     expect(text).toContain(

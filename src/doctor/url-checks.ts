@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rpIdProblem } from '../config/rp-id.js';
 import type { DoctorCode } from './codes.js';
 import { cookiePath, domainMatches, parseSetCookie, pathMatches, rejection, sentTo, type SetCookie } from './cookies.js';
 import { type Answer, messageOf, send, type TlsOptions } from './http.js';
@@ -27,7 +28,7 @@ const TRUST_FIX =
 const REDIRECT_FIX =
   'redirect every plain-http request to https on the same host with the path and query kept (nginx: return 308 https://$host$request_uri;)';
 
-/** The deployment from outside, as a browser meets it: GH-U001 to GH-U017 in docs/doctor.md. */
+/** The deployment from outside, as a browser meets it: GH-U001 to GH-U018 in docs/doctor.md. */
 export async function urlChecks(options: UrlOptions): Promise<Report> {
   const report = new Report();
   await deploymentChecks(report, options);
@@ -53,7 +54,7 @@ async function deploymentChecks(report: Report, options: UrlOptions): Promise<vo
   if (health instanceof Error || health.status !== 200) {
     const problem = health instanceof Error ? unreachable(health, options) : notGatehouse(health, at('/healthz'));
     report.fail('GH-U001', problem.what, problem.fix);
-    report.skip(['GH-U002', 'GH-U003', 'GH-U004', 'GH-U005', ...SESSION_CODES], 'HTTPS did not answer');
+    report.skip(['GH-U002', 'GH-U003', 'GH-U004', 'GH-U005', ...SESSION_CODES, 'GH-U018'], 'HTTPS did not answer');
     return;
   }
   report.pass(
@@ -65,6 +66,10 @@ async function deploymentChecks(report: Report, options: UrlOptions): Promise<vo
   checkHsts(report, health);
   checkClock(report, health, (sentAt + receivedAt) / 2);
   await sessionChecks(report, options, base, at, tls);
+  const passkeyOptions = await attempt(
+    send(at('/api/auth/passkey/options'), { ...tls, method: 'POST', headers: { origin: options.url.origin }, json: {} }),
+  );
+  checkPasskeyRpId(report, passkeyOptions, options.url);
 }
 
 function attempt(request: Promise<Answer>): Promise<Answer | Error> {
@@ -529,4 +534,61 @@ export function checkForwardedFor(report: Report, sessions: { current?: unknown;
     'GH-U015',
     `a client-sent X-Forwarded-For was not believed (none of the account's ${sessions.length} sessions records ${FORGED_ADDRESS}${ownAddress})`,
   );
+}
+
+/**
+ * GH-U018, the passkey twin of the seed failure seen from outside: the RP id in the passkey
+ * options the deployment serves (signed out, as the login page asks for them) against the host
+ * the URL names. A browser on that host refuses an RP id that is neither the host nor a parent
+ * domain of it, before anything reaches the app (config/rp-id.ts).
+ */
+export function checkPasskeyRpId(report: Report, answer: Answer | Error, url: URL): void {
+  const request = 'POST /api/auth/passkey/options';
+  if (answer instanceof Error || answer.status !== 200) {
+    const said = answer instanceof Error ? answer.message : `${answer.status} (${messageOf(answer)})`;
+    if (!(answer instanceof Error) && answer.status === 404) {
+      report.warn(
+        'GH-U018',
+        `not checked: ${request} answered ${said}, a Gatehouse without passkeys`,
+        'nothing to do unless it should offer passkeys',
+      );
+    } else {
+      report.warn(
+        'GH-U018',
+        `not checked: ${request} answered ${said}`,
+        "run the doctor again; a 403 cross-site is GH-U005's PUBLIC_ORIGIN",
+      );
+    }
+    return;
+  }
+  let rpId: unknown;
+  try {
+    rpId = (JSON.parse(answer.body) as { rpId?: unknown }).rpId;
+  } catch {
+    rpId = undefined;
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (typeof rpId !== 'string' || rpId === '') {
+    report.warn('GH-U018', `not checked: the passkey options (${request}) name no RP id`, 'give the URL of a Gatehouse deployment');
+    return;
+  }
+  const problem = rpIdProblem(rpId, url.origin);
+  if (!problem) {
+    report.pass(
+      'GH-U018',
+      `the passkey options name RP id ${rpId}, ${rpId === host ? 'the host' : 'a parent domain of the host'} the URL names`,
+    );
+  } else if (problem.severity === 'warn') {
+    report.warn(
+      'GH-U018',
+      `${problem.what}: the passkey buttons will fail`,
+      'reach the deployment by a domain name for its users to sign in with passkeys',
+    );
+  } else {
+    report.fail(
+      'GH-U018',
+      `the passkey options name RP id ${rpId}, but the deployment is reached at ${host}: every passkey ceremony fails in the browser (SecurityError) before it reaches the app`,
+      `set WEBAUTHN_RP_ID to ${host} or a parent domain of it, or unset it with PUBLIC_ORIGIN=${url.origin} (the RP id defaults to its host)`,
+    );
+  }
 }

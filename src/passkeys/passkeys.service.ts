@@ -118,7 +118,7 @@ export class PasskeysService {
     // The app starts anyway (SPEC section 3 gives WEBAUTHN_RP_ID a default, nothing more), but the
     // browser would refuse every ceremony before it reaches the app: say so once, here.
     const problem = rpIdProblem(this.rpId, this.publicOrigin ?? `http://localhost:${config.get('port', { infer: true })}`);
-    if (problem) this.logger.warn(`Passkeys will not work: ${problem}. \`npm run doctor\` explains (GH-C011).`);
+    if (problem) this.logger.warn(`Passkeys will not work: ${problem.what}. \`npm run doctor\` explains (GH-C011).`);
   }
 
   /**

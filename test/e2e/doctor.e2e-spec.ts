@@ -117,8 +117,8 @@ describeNative('npm run doctor', () => {
     it('passes every outside check, exits 0 and leaves no throwaway account behind', async () => {
       const run = await doctor(urlArgs(target.stack!));
       process.stdout.write(`doctor, healthy stack:\n${run.stdout}`);
-      expect(codes(run)).toEqual(allPass(...range(1, 16)));
-      expect(run.lines.at(-1)).toBe('Summary: 16 pass, 0 warn, 0 fail');
+      expect(codes(run)).toEqual(allPass(...range(1, 16), 18));
+      expect(run.lines.at(-1)).toBe('Summary: 17 pass, 0 warn, 0 fail');
       expect(run.code).toBe(0);
       const db = new pg.Client({ connectionString: target.stack!.databaseUrl });
       await db.connect();
@@ -133,8 +133,8 @@ describeNative('npm run doctor', () => {
       const run = await doctor([...urlArgs(target.stack!), '--json']);
       const report = JSON.parse(run.stdout) as { ok: boolean; checks: { status: string; code: string }[]; summary: unknown };
       expect(report.ok).toBe(true);
-      expect(report.checks.map((check) => `${check.status} ${check.code}`)).toEqual(allPass(...range(1, 16)));
-      expect(report.summary).toEqual({ pass: 16, warn: 0, fail: 0 });
+      expect(report.checks.map((check) => `${check.status} ${check.code}`)).toEqual(allPass(...range(1, 16), 18));
+      expect(report.summary).toEqual({ pass: 17, warn: 0, fail: 0 });
       expect(run.code).toBe(0);
     });
 
@@ -144,7 +144,7 @@ describeNative('npm run doctor', () => {
       const phone = new Client(target, 'gatehouse-e2e-phone', '127.0.0.2');
       expect((await phone.post('/api/auth/login', { email: user.email, password: user.password })).status).toBe(200);
       const run = await doctor([...urlArgs(target.stack!), '--email', user.email, '--password', user.password]);
-      expect(codes(run)).toEqual([...allPass(...range(1, 16)), 'WARN GH-U017']);
+      expect(codes(run)).toEqual([...allPass(...range(1, 16), 18), 'WARN GH-U017']);
       expect(run.lines).toEqual(
         expect.arrayContaining([
           `PASS GH-U005 signed in as ${user.email} — nothing to do`,
@@ -153,7 +153,7 @@ describeNative('npm run doctor', () => {
           'WARN GH-U017 the password was given on the command line: other users of this machine can read it in the process list, and the shell keeps it in its history — pipe it in with --password - (e.g. from a password manager), or set DOCTOR_PASSWORD in the environment: read -rs DOCTOR_PASSWORD && export DOCTOR_PASSWORD',
         ]),
       );
-      expect(run.lines.at(-1)).toBe('Summary: 16 pass, 1 warn, 0 fail');
+      expect(run.lines.at(-1)).toBe('Summary: 17 pass, 1 warn, 0 fail');
       // A WARN: the exit code stays 0.
       expect(run.code).toBe(0);
       expect(run.stdout).not.toContain(user.password);
@@ -171,7 +171,7 @@ describeNative('npm run doctor', () => {
       const fromEnv = await doctor([...urlArgs(target.stack!), '--email', user.email], { DOCTOR_PASSWORD: user.password });
       const fromStdin = await doctor([...urlArgs(target.stack!), '--email', user.email, '--password', '-'], {}, `${user.password}\n`);
       for (const run of [fromEnv, fromStdin]) {
-        expect(codes(run)).toEqual(allPass(...range(1, 16)));
+        expect(codes(run)).toEqual(allPass(...range(1, 16), 18));
         expect(run.lines).toContain(`PASS GH-U005 signed in as ${user.email} — nothing to do`);
         expect(run.code).toBe(0);
         expect(run.stdout).not.toContain(user.password);
@@ -180,7 +180,7 @@ describeNative('npm run doctor', () => {
 
     it("passes the stack's own configuration (config mode)", async () => {
       const run = await doctor([], target.stack!.appEnv);
-      expect(codes(run)).toEqual(range(1, 10).map((n) => `PASS GH-C${String(n).padStart(3, '0')}`));
+      expect(codes(run)).toEqual(range(1, 11).map((n) => `PASS GH-C${String(n).padStart(3, '0')}`));
       expect(run.code).toBe(0);
       expect(run.stdout).not.toContain(target.stack!.appEnv.SESSION_SECRET);
       expect(run.stdout).not.toContain(target.stack!.appEnv.DATA_ENCRYPTION_KEY);
@@ -196,7 +196,7 @@ describeNative('npm run doctor', () => {
             'FAIL GH-U003 no Strict-Transport-Security on HTTPS responses: a browser sent to an http:// link goes there first, in clear, where the connection can be taken over — add it at the proxy on every HTTPS response (nginx: add_header Strict-Transport-Security "max-age=31536000" always;)',
           ]),
         );
-        expect(codes(run)).toEqual(['PASS GH-U001', 'FAIL GH-U002', 'FAIL GH-U003', ...allPass(...range(4, 16))]);
+        expect(codes(run)).toEqual(['PASS GH-U001', 'FAIL GH-U002', 'FAIL GH-U003', ...allPass(...range(4, 16), 18)]);
         expect(run.code).toBe(1);
       } finally {
         await proxy.close();
@@ -207,7 +207,7 @@ describeNative('npm run doctor', () => {
       const run = await doctor([], { ...target.stack!.appEnv, NODE_ENV: 'development', SESSION_COOKIE_SAMESITE: 'none' });
       expect(run.lines).toEqual([
         'FAIL GH-C001 the app refuses to start: SESSION_COOKIE_SAMESITE: none requires SESSION_COOKIE_SECURE=true (browsers drop it otherwise) — set SESSION_COOKIE_SAMESITE=lax (the default); none only with SESSION_COOKIE_SECURE=true over HTTPS',
-        'Summary: 0 pass, 0 warn, 1 fail, 9 not run (the app would not start)',
+        'Summary: 0 pass, 0 warn, 1 fail, 10 not run (the app would not start)',
       ]);
       expect(run.code).toBe(1);
     });
@@ -230,8 +230,8 @@ describeNative('npm run doctor', () => {
       expect(run.lines.find((line) => line.startsWith('WARN GH-U016'))).toMatch(
         /^WARN GH-U016 the throwaway account (doctor-[0-9a-f]{12}@example\.com) is left behind: without a cookie the doctor cannot sign in to delete it — delete it in Postgres: DELETE FROM users WHERE email = '\1';$/,
       );
-      expect(codes(run)).toEqual([...allPass(...range(1, 5)), 'FAIL GH-U006', 'WARN GH-U016']);
-      expect(run.lines.at(-1)).toBe('Summary: 5 pass, 1 warn, 1 fail, 9 not run (no session cookie)');
+      expect(codes(run)).toEqual([...allPass(...range(1, 5)), 'FAIL GH-U006', 'WARN GH-U016', 'PASS GH-U018']);
+      expect(run.lines.at(-1)).toBe('Summary: 6 pass, 1 warn, 1 fail, 9 not run (no session cookie)');
       expect(run.code).toBe(1);
     });
 
@@ -260,7 +260,7 @@ describeNative('npm run doctor', () => {
         expect(run.lines).toContain(
           "FAIL GH-U015 the app recorded 203.0.113.77, sent by the doctor as X-Forwarded-For, as its address: a client picks its own address (and dodges the per-address limits) — make the proxy set X-Forwarded-Proto and X-Forwarded-For itself instead of passing on the client's (nginx: proxy_set_header X-Forwarded-For $remote_addr;), and set TRUST_PROXY to that proxy's address, not a hop count larger than the proxies in front",
         );
-        expect(codes(run)).toEqual([...allPass(...range(1, 14)), 'FAIL GH-U015', 'PASS GH-U016']);
+        expect(codes(run)).toEqual([...allPass(...range(1, 14)), 'FAIL GH-U015', 'PASS GH-U016', 'PASS GH-U018']);
         expect(run.code).toBe(1);
       } finally {
         await proxy.close();
@@ -268,7 +268,7 @@ describeNative('npm run doctor', () => {
     });
 
     it('nginx, which sets X-Forwarded-For itself, hides the forgery; config mode warns about the hop count', async () => {
-      expect(codes(await doctor(urlArgs(target.stack!)))).toEqual(allPass(...range(1, 16)));
+      expect(codes(await doctor(urlArgs(target.stack!)))).toEqual(allPass(...range(1, 16), 18));
       const run = await doctor([], target.stack!.appEnv);
       expect(run.lines).toContain(
         "WARN GH-C003 TRUST_PROXY=2 trusts 2 proxy hops: unless 2 proxies in front each set X-Forwarded-For, a client chooses its own address (and dodges per-address limits) — set TRUST_PROXY to your proxy's address as the app sees it, or to the exact number of proxies in front (1 behind one nginx)",
@@ -295,8 +295,33 @@ describeNative('npm run doctor', () => {
           'FAIL GH-U013 a browser refuses the cookie (its Domain=example.com does not match localhost), so the next request is not signed in — fix the cookie check that failed above',
         ]),
       );
-      expect(codes(run)).toEqual([...allPass(...range(1, 10)), 'FAIL GH-U011', 'PASS GH-U012', 'FAIL GH-U013', ...allPass(14, 15, 16)]);
+      expect(codes(run)).toEqual([...allPass(...range(1, 10)), 'FAIL GH-U011', 'PASS GH-U012', 'FAIL GH-U013', ...allPass(14, 15, 16, 18)]);
       expect(run.code).toBe(1);
+    });
+  });
+
+  describe('WEBAUTHN_RP_ID that is not the host', () => {
+    let target: Target;
+    beforeAll(async () => {
+      target = await startTarget({ WEBAUTHN_RP_ID: 'example.com' });
+    });
+    afterAll(async () => {
+      await stopTarget(target);
+    });
+
+    it('from outside and from inside: every passkey ceremony fails in the browser before it reaches the app', async () => {
+      const outside = await doctor(urlArgs(target.stack!));
+      expect(outside.lines).toContain(
+        `FAIL GH-U018 the passkey options name RP id example.com, but the deployment is reached at localhost: every passkey ceremony fails in the browser (SecurityError) before it reaches the app — set WEBAUTHN_RP_ID to localhost or a parent domain of it, or unset it with PUBLIC_ORIGIN=${target.baseUrl} (the RP id defaults to its host)`,
+      );
+      expect(codes(outside)).toEqual([...allPass(...range(1, 16)), 'FAIL GH-U018']);
+      expect(outside.code).toBe(1);
+
+      const inside = await doctor([], target.stack!.appEnv);
+      expect(inside.lines).toContain(
+        `FAIL GH-C011 WEBAUTHN_RP_ID example.com is neither localhost (the host of ${target.baseUrl}) nor a parent domain of it: every passkey ceremony fails in the browser (SecurityError) before it reaches the app — unset WEBAUTHN_RP_ID (it defaults to the host of PUBLIC_ORIGIN), or set it to that host or a parent domain of it`,
+      );
+      expect(inside.code).toBe(1);
     });
   });
 
@@ -315,7 +340,7 @@ describeNative('npm run doctor', () => {
       expect(run.lines).toContain(
         "FAIL GH-U012 the cookie's Path=/api is narrower than the app at /: pages outside /api (e.g. /profile) are signed out — unset SESSION_COOKIE_PATH (it defaults to /)",
       );
-      expect(codes(run)).toEqual([...allPass(...range(1, 11)), 'FAIL GH-U012', ...allPass(...range(13, 16))]);
+      expect(codes(run)).toEqual([...allPass(...range(1, 11)), 'FAIL GH-U012', ...allPass(...range(13, 16), 18)]);
       expect(run.code).toBe(1);
     });
 
@@ -335,7 +360,7 @@ describeNative('npm run doctor', () => {
         expect(run.lines).toContain(
           "FAIL GH-U012 the cookie's Path=/ is wider than the app at /app: every other app under / on localhost receives the session cookie, and one using the same cookie name overwrites it — make the proxy that serves the app under /app scope the cookie to it (nginx: proxy_cookie_path / /app;), with SESSION_COOKIE_NAME=__Secure-sid (a __Host- cookie must have Path=/)",
         );
-        expect(codes(run)).toEqual([...allPass(...range(1, 11)), 'FAIL GH-U012', ...allPass(...range(13, 16))]);
+        expect(codes(run)).toEqual([...allPass(...range(1, 11)), 'FAIL GH-U012', ...allPass(...range(13, 16), 18)]);
         expect(run.code).toBe(1);
       } finally {
         await stopTarget(target);
@@ -346,7 +371,7 @@ describeNative('npm run doctor', () => {
       const target = await startTarget({ SESSION_COOKIE_NAME: '__Secure-sid' }, { basePath: '/app', scopeCookieToBasePath: true });
       try {
         const run = await doctor(urlArgs(target.stack!, `${target.baseUrl}/app`));
-        expect(codes(run)).toEqual(allPass(...range(1, 16)));
+        expect(codes(run)).toEqual(allPass(...range(1, 16), 18));
         expect(run.code).toBe(0);
       } finally {
         await stopTarget(target);
