@@ -35,6 +35,12 @@ const ENDPOINTS: [method: string, path: string][] = [
   ['POST', '/api/auth/password-reset/confirm'],
   ['POST', '/api/auth/verify-email'],
   ['POST', '/api/auth/verify-email/resend'],
+  ['POST', '/api/auth/passkey/options'],
+  ['POST', '/api/auth/passkey'],
+  ['POST', '/api/profile/passkeys/options'],
+  ['POST', '/api/profile/passkeys'],
+  ['PATCH', '/api/profile/passkeys/:id'],
+  ['DELETE', '/api/profile/passkeys/:id'],
   ['GET', '/healthz'],
   ['GET', '/readyz'],
 ];
@@ -55,7 +61,7 @@ const headerText = (maxLength: number) =>
     maxLength,
   });
 const hostileKey = fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'then');
-const fieldName = fc.constantFrom('email', 'password', 'displayName', 'rememberMe', 'currentPassword', 'newPassword');
+const fieldName = fc.constantFrom('email', 'password', 'displayName', 'rememberMe', 'currentPassword', 'newPassword', 'response', 'name');
 /** JSON text of a value: plain ones, hostile strings, and nesting deep enough to break a recursive walk. */
 const valueText = fc.oneof(
   fc
@@ -254,6 +260,7 @@ describeNative('hostile input, property-based (native stack: counts rows and key
         '/api/auth/password-reset': { email },
         '/api/auth/password-reset/confirm': { token: id, newPassword: `new password ${id}` },
         '/api/auth/verify-email': { token: id },
+        '/api/profile/passkeys/:id': { name: 'Fuzz' },
       };
       return Object.fromEntries(Object.entries(fields[template] ?? {}).map(([k, v]) => [k, JSON.stringify(v)]));
     };
