@@ -138,8 +138,8 @@ describe('registering a passkey', () => {
     expect(list.map((p) => p.id)).toEqual([res.json<PasskeyJson>().id, named.id]);
     expect((await client.get('/api/profile/security')).json()).toMatchObject({ passkeys: list });
     expect(mail.queued.filter((job) => job.kind === 'security-notice')).toEqual([
-      { kind: 'security-notice', userId: id, change: 'passkey-added' },
-      { kind: 'security-notice', userId: id, change: 'passkey-added' },
+      { kind: 'security-notice', userId: id, change: 'passkey-added', at: expect.any(String) },
+      { kind: 'security-notice', userId: id, change: 'passkey-added', at: expect.any(String) },
     ]);
   });
 
@@ -466,7 +466,7 @@ describe('managing passkeys', () => {
 
     expect((await client.delete(`/api/profile/passkeys/${passkey.id}`)).status).toBe(204);
     expect((await client.delete(`/api/profile/passkeys/${passkey.id}`)).status).toBe(404);
-    expect(mail.queued).toEqual([{ kind: 'security-notice', userId: id, change: 'passkey-removed' }]);
+    expect(mail.queued).toEqual([{ kind: 'security-notice', userId: id, change: 'passkey-removed', at: expect.any(String) }]);
     expect((await passkeySignIn(authenticator)).res.json()).toEqual(INVALID_PASSKEY);
   });
 
