@@ -68,9 +68,10 @@ export default {
     },
     {
       name: 'resolvable',
-      comment: 'An import the checker cannot resolve would pass every rule above unchecked.',
+      comment:
+        'An import the checker cannot resolve would pass every rule above unchecked. The pages’ browser script imports by URL what the app serves (src/pages/views.ts), which only a browser resolves.',
       severity: 'error',
-      from: {},
+      from: { pathNot: '^src/views/static/' },
       to: { couldNotResolve: true },
     },
   ],
