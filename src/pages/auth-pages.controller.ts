@@ -27,6 +27,7 @@ import { LoginFormDto } from './dto/login-form.dto.js';
 import { SecondFactorFormDto } from './dto/second-factor-form.dto.js';
 import { FormErrorsInterceptor, FormView } from './form-errors.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
+import { SecondFactorOptionsGuard } from './two-step-locals.guard.js';
 import { noticeText } from './view-models.js';
 
 /**
@@ -73,6 +74,7 @@ export class AuthPagesController {
    * one, and without a pending sign-in there is nothing to complete here.
    */
   @Get('login/second-factor')
+  @UseGuards(SecondFactorOptionsGuard)
   secondFactorPage(@Req() req: Request, @Res() res: Response, @SessionStatus() status: SessionState): void {
     if (status.kind === 'signed-in') return res.redirect('/profile');
     if (!this.session.pendingSignIn(req)) return res.redirect('/login');
@@ -81,6 +83,7 @@ export class AuthPagesController {
 
   @Post('login/second-factor')
   @RoutePolicy({ codes: true })
+  @UseGuards(SecondFactorOptionsGuard)
   @FormView('second-factor')
   @Redirect('/profile', 303)
   async secondFactor(

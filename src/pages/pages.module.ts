@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
+import { PasskeysModule } from '../passkeys/passkeys.module.js';
 import { ProfileModule } from '../profile/profile.module.js';
 import { RecoveryModule } from '../recovery/recovery.module.js';
 import { SessionModule } from '../session/session.module.js';
@@ -15,7 +16,7 @@ import { SecurityPagesController } from './security-pages.controller.js';
  * and forms shown again with their errors.
  */
 @Module({
-  imports: [AuthModule, ProfileModule, SessionModule, RecoveryModule, TwoStepModule],
+  imports: [AuthModule, PasskeysModule, ProfileModule, SessionModule, RecoveryModule, TwoStepModule],
   controllers: [AuthPagesController, AccountPagesController, RecoveryPagesController, SecurityPagesController],
 })
 export class PagesModule {}

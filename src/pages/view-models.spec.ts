@@ -1,5 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
-import { localPath, maskEmail, methodsText, noticeText, relativeTime, secretGroups, securityView, sessionRows } from './view-models.js';
+import {
+  localPath,
+  maskEmail,
+  methodsText,
+  noticeText,
+  passkeyRows,
+  relativeTime,
+  secretGroups,
+  securityView,
+  sessionRows,
+} from './view-models.js';
 
 describe('page view models', () => {
   it.each([
@@ -16,6 +26,8 @@ describe('page view models', () => {
     ['signed-out', 'Signed out'],
     ['password-changed', 'Password changed; your other sessions were signed out'],
     ['sign-in-ended', 'Your sign-in timed out or had too many wrong codes: enter your password again'],
+    ['passkey-added', 'Passkey added: it signs you in without your password'],
+    ['passkey-removed', 'Passkey removed: it no longer signs you in'],
     ['__proto__', undefined],
     ['<script>', undefined],
     [['expired'], undefined],
@@ -127,6 +139,46 @@ describe('the security page', () => {
       recoveryCodesLeft: null,
       recoveryCodesOut: false,
     });
+  });
+
+  it('lists the passkeys with their dates and whether they are backed up, marking the one whose rename was refused', () => {
+    const synced = {
+      id: 'AbC-_1',
+      name: 'Phone',
+      createdAt: '2026-12-01T08:00:00.000Z',
+      lastUsedAt: '2026-12-06T12:15:42.000Z',
+      backedUp: true,
+    };
+    const local = {
+      id: 'xyz',
+      name: 'Passkey added on Linux, 2026-12-06',
+      createdAt: '2026-12-06T09:00:00.000Z',
+      lastUsedAt: null,
+      backedUp: false,
+    };
+    expect(passkeyRows([synced, local], 'xyz')).toEqual([
+      {
+        id: 'AbC-_1',
+        name: 'Phone',
+        createdAt: '2026-12-01T08:00:00.000Z',
+        createdOn: '2026-12-01',
+        lastUsedAt: '2026-12-06T12:15:42.000Z',
+        lastUsedOn: '2026-12-06',
+        backedUp: 'Yes, synced by its provider',
+        renaming: false,
+      },
+      {
+        id: 'xyz',
+        name: 'Passkey added on Linux, 2026-12-06',
+        createdAt: '2026-12-06T09:00:00.000Z',
+        createdOn: '2026-12-06',
+        lastUsedAt: null,
+        lastUsedOn: null,
+        backedUp: 'No, on one device only',
+        renaming: true,
+      },
+    ]);
+    expect(passkeyRows([synced]).map((row) => row.renaming)).toEqual([false]);
   });
 
   it('shows a secret in groups of four that join back into the secret', () => {

@@ -1,3 +1,4 @@
+import type { PasskeyJson } from '../passkeys/passkeys.service.js';
 import { VERIFICATION_SENT } from '../recovery/email-verification.service.js';
 import { RESET_REQUESTED } from '../recovery/password-reset.service.js';
 import type { SignInMethod } from '../session/session.types.js';
@@ -30,6 +31,9 @@ const NOTICES = new Map([
   ['sign-in-ended', 'Your sign-in timed out or had too many wrong codes: enter your password again'],
   ['two-step-off', 'Two-step sign-in is off; your other sessions were signed out'],
   ['setup-expired', 'That setup expired before its code came: start again'],
+  ['passkey-added', 'Passkey added: it signs you in without your password'],
+  ['passkey-renamed', 'Passkey renamed'],
+  ['passkey-removed', 'Passkey removed: it no longer signs you in'],
 ]);
 
 export function noticeText(key: unknown): string | undefined {
@@ -130,6 +134,35 @@ export function securityView(status: TwoStepStatus): SecurityView {
     recoveryCodesLeft: enabled ? `${left} of ${RECOVERY_CODE_COUNT} recovery codes left` : null,
     recoveryCodesOut: enabled && left === 0,
   };
+}
+
+export interface PasskeyRow {
+  /** The credential id (base64url), as in the rename and remove forms' paths. */
+  id: string;
+  name: string;
+  /** ISO times and their dates, for `<time>`; the last use null when never used. */
+  createdAt: string;
+  createdOn: string;
+  lastUsedAt: string | null;
+  lastUsedOn: string | null;
+  /** Whether its provider keeps a copy (a synced passkey), in words. */
+  backedUp: string;
+  /** The passkey whose rename was just refused: its form shows what was typed and why (FormView). */
+  renaming: boolean;
+}
+
+/** The passkeys on /security; `renaming` is the id in a refused rename's path, if any. */
+export function passkeyRows(passkeys: PasskeyJson[], renaming?: string): PasskeyRow[] {
+  return passkeys.map((passkey) => ({
+    id: passkey.id,
+    name: passkey.name,
+    createdAt: passkey.createdAt,
+    createdOn: passkey.createdAt.slice(0, 10),
+    lastUsedAt: passkey.lastUsedAt,
+    lastUsedOn: passkey.lastUsedAt?.slice(0, 10) ?? null,
+    backedUp: passkey.backedUp ? 'Yes, synced by its provider' : 'No, on one device only',
+    renaming: passkey.id === renaming,
+  }));
 }
 
 /**

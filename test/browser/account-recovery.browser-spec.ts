@@ -47,7 +47,7 @@ describe('forgot password', () => {
     await signOut(phone, suite.baseUrl);
     await phone.getByLabel('Email').fill(user.email);
     await phone.getByLabel('Password').fill(user.password);
-    const refused = await submit(phone, () => phone.getByRole('button', { name: 'Sign in' }).click());
+    const refused = await submit(phone, () => phone.getByRole('button', { name: 'Sign in', exact: true }).click());
     expect(refused.status()).toBe(401);
     await expect(phone.locator('.form-error').innerText()).resolves.toBe('Invalid email or password');
     await signIn(phone, suite.baseUrl, { ...user, password: 'my brand new passphrase' });

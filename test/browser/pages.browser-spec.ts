@@ -87,7 +87,7 @@ describe('account pages', () => {
     await page.getByLabel('Email').fill(user.email);
     await page.getByLabel('Password').fill('not the password');
     await page.getByLabel(/Keep me signed in/).check();
-    const wrong = await submit(page, () => page.getByRole('button', { name: 'Sign in' }).click());
+    const wrong = await submit(page, () => page.getByRole('button', { name: 'Sign in', exact: true }).click());
     expect(wrong.status()).toBe(401);
     await expect(page.locator('.form-error').innerText()).resolves.toBe('Invalid email or password');
     await expect(page.getByLabel('Email').inputValue()).resolves.toBe(user.email);

@@ -6,10 +6,9 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
-import { browserSuite, notice, register, screenshot, signOut, submit, visit } from '../support/browser.js';
+import { browserSuite, leaveSudoMode, notice, register, screenshot, signOut, submit, visit } from '../support/browser.js';
 import { decodeQrFromPng } from '../support/qr.js';
 import { newUser, type NewUser } from '../../tools/client/client.js';
-import { connectRedis, sessionIdOf } from '../../tools/client/redis.js';
 import { codeAt, roomInStep, STEP_MS } from '../../tools/client/totp.js';
 
 const suite = browserSuite();
@@ -65,22 +64,9 @@ async function signInWithPassword(page: Page, user: NewUser): Promise<void> {
   await visit(page, `${suite.baseUrl}/login`);
   await page.getByLabel('Email').fill(user.email);
   await page.getByLabel('Password').fill(user.password);
-  const res = await submit(page, () => page.getByRole('button', { name: 'Sign in' }).click());
+  const res = await submit(page, () => page.getByRole('button', { name: 'Sign in', exact: true }).click());
   expect(res.status()).toBe(303);
   expect(page.url()).toBe(`${suite.baseUrl}/login/second-factor`);
-}
-
-/** Moves this browser's session out of sudo mode: its last proof (`p` in its Redis record) 20 minutes back. */
-async function leaveSudoMode(page: Page): Promise<void> {
-  const cookie = (await page.context().cookies(suite.baseUrl)).find((c) => c.name === '__Host-sid')!;
-  const redis = await connectRedis(suite.stack.redisUrl);
-  try {
-    const key = `sess:${sessionIdOf(cookie.value)}`;
-    const record = JSON.parse((await redis.get(key))!) as { p: number };
-    await redis.set(key, JSON.stringify({ ...record, p: Date.now() - 20 * 60_000 }), { KEEPTTL: true });
-  } finally {
-    await redis.close();
-  }
 }
 
 /** The current session's "Signed in … with …" on the sessions page. */
@@ -117,7 +103,7 @@ describe('two-step sign-in', () => {
     await expect(page.locator('.form-error').innerText()).resolves.toBe('Invalid code');
     await expect(scanSetup(page, user)).resolves.toBe(secret);
     // Reloaded out of sudo mode, the set-up page asks for the password first, then shows the same set-up.
-    await leaveSudoMode(page);
+    await leaveSudoMode(page, suite);
     await visit(page, `${suite.baseUrl}/security/totp`);
     expect(page.url()).toBe(`${suite.baseUrl}/reauthenticate?next=%2Fsecurity%2Ftotp`);
     await expect(page.getByLabel('Authentication code').count()).resolves.toBe(0); // not on yet: the password only
@@ -158,7 +144,7 @@ describe('two-step sign-in', () => {
     await expect(signedInWith(page)).resolves.toMatch(/ with password \+ authenticator$/);
 
     // Out of sudo mode, new recovery codes ask for the password first, then come back to /security.
-    await leaveSudoMode(page);
+    await leaveSudoMode(page, suite);
     await visit(page, `${suite.baseUrl}/security`);
     await submit(page, () => page.getByRole('button', { name: 'Make new recovery codes' }).click());
     expect(page.url()).toBe(`${suite.baseUrl}/reauthenticate?next=%2Fsecurity`);
@@ -201,7 +187,7 @@ describe('two-step sign-in', () => {
     await register(page, suite.baseUrl, user);
     const { secret } = await turnOn(page, user);
 
-    await leaveSudoMode(page);
+    await leaveSudoMode(page, suite);
     await visit(page, `${suite.baseUrl}/security`);
     await submit(page, () => page.getByRole('button', { name: 'Turn off two-step sign-in' }).click());
     expect(page.url()).toBe(`${suite.baseUrl}/reauthenticate?next=%2Fsecurity`);
@@ -227,7 +213,7 @@ describe('two-step sign-in', () => {
     await visit(page, `${suite.baseUrl}/login`);
     await page.getByLabel('Email').fill(user.email);
     await page.getByLabel('Password').fill(user.password);
-    await submit(page, () => page.getByRole('button', { name: 'Sign in' }).click());
+    await submit(page, () => page.getByRole('button', { name: 'Sign in', exact: true }).click());
     expect(page.url()).toBe(`${suite.baseUrl}/profile`);
   });
 

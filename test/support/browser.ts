@@ -18,6 +18,7 @@ import {
 } from 'playwright-core';
 import { startStack, type Stack } from '../../tools/stack/stack.js';
 import type { NewUser } from '../../tools/client/client.js';
+import { connectRedis, sessionIdOf } from '../../tools/client/redis.js';
 import { TEST_APP_ENV } from './test-env.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -156,7 +157,7 @@ export async function signIn(page: Page, baseUrl: string, user: NewUser, remembe
   await page.getByLabel('Email').fill(user.email);
   await page.getByLabel('Password').fill(user.password);
   if (rememberMe) await page.getByLabel(/Keep me signed in/).check();
-  await submit(page, () => page.getByRole('button', { name: 'Sign in' }).click());
+  await submit(page, () => page.getByRole('button', { name: 'Sign in', exact: true }).click());
   await page.waitForURL(`${baseUrl}/profile`);
 }
 
@@ -169,4 +170,17 @@ export async function signOut(page: Page, baseUrl: string): Promise<void> {
 export async function notice(page: Page): Promise<string | null> {
   const status = page.locator('.notice');
   return (await status.count()) > 0 ? status.innerText() : null;
+}
+
+/** Moves this browser's session out of sudo mode: its last proof (`p` in its Redis record) 20 minutes back. */
+export async function leaveSudoMode(page: Page, suite: BrowserSuite): Promise<void> {
+  const cookie = (await page.context().cookies(suite.baseUrl)).find((c) => c.name === '__Host-sid')!;
+  const redis = await connectRedis(suite.stack.redisUrl);
+  try {
+    const key = `sess:${sessionIdOf(cookie.value)}`;
+    const record = JSON.parse((await redis.get(key))!) as { p: number };
+    await redis.set(key, JSON.stringify({ ...record, p: Date.now() - 20 * 60_000 }), { KEEPTTL: true });
+  } finally {
+    await redis.close();
+  }
 }
