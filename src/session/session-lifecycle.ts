@@ -10,7 +10,7 @@ import { deviceName } from './session-record.js';
 import { SessionStore } from './session-store.js';
 import { absoluteExpiresAt, idleExpiresAt, startClock } from './session-timeouts.js';
 import type { SignedIn } from './current-session.js';
-import { sudoExpiresAt } from './sudo.js';
+import { inSudoMode, sudoExpiresAt } from './sudo.js';
 import type { SignInMethod } from './session.types.js';
 import { sessionHandle, UserSessions } from './user-sessions.js';
 import './session.types.js';
@@ -24,8 +24,8 @@ export interface CurrentSessionView {
   rememberMe: boolean;
   /** What it signed in and re-authenticated with. */
   methods: SignInMethod[];
-  /** When sudo mode ends (or ended): SUDO_TIMEOUT after the last sign-in or re-authentication. */
-  sudoExpiresAt: string;
+  /** When sudo mode ends: SUDO_TIMEOUT after the last sign-in or re-authentication; null once it has. */
+  sudoExpiresAt: string | null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -161,7 +161,7 @@ export class SessionLifecycle {
   }
 
   /** `GET /api/session`: this session's times and methods, never its id. */
-  describe(me: SignedIn): CurrentSessionView {
+  describe(me: SignedIn, now = Date.now()): CurrentSessionView {
     const { sessionId, clock } = me;
     const idle = idleExpiresAt(clock, this.store.timeouts);
     return {
@@ -172,7 +172,7 @@ export class SessionLifecycle {
       absoluteExpiresAt: iso(absoluteExpiresAt(clock, this.store.timeouts)),
       rememberMe: clock.rememberMe,
       methods: me.methods,
-      sudoExpiresAt: iso(sudoExpiresAt(me, this.sudoMs)),
+      sudoExpiresAt: inSudoMode(me, this.sudoMs, now) ? iso(sudoExpiresAt(me, this.sudoMs)) : null,
     };
   }
 

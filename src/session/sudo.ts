@@ -20,7 +20,6 @@ export class ReauthenticationRequiredException extends ForbiddenException {
   }
 }
 
-/** When sudo mode ends for this session (epoch ms). A session from before it was recorded counts from sign-in. */
 /** When sudo mode ends for a session that last proved its user at `provenAt` (epoch ms). */
 export function sudoExpiresAt(session: { provenAt: number }, sudoMs: number): number {
   return session.provenAt + sudoMs;

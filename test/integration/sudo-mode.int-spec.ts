@@ -61,6 +61,7 @@ describe('sudo mode', () => {
     const [, theirs] = (await client.get('/api/sessions')).json<{ id: string }[]>();
     await provenAgo(client, 16);
 
+    expect((await client.get('/api/session')).json()).toMatchObject({ sudoExpiresAt: null });
     for (const res of [await client.send('DELETE', `/api/sessions/${theirs.id}`), await client.send('DELETE', '/api/sessions')]) {
       expect([res.status, res.json()]).toEqual([403, REAUTHENTICATION_REQUIRED]);
     }
