@@ -5,6 +5,7 @@ import { AccountRecovery1764600000000 } from '../../migrations/1764600000000-Acc
 import { PgBossV10Aside1796500000000 } from '../../migrations/1796500000000-PgBossV10Aside.js';
 import { TwoStepSignIn1797000000000 } from '../../migrations/1797000000000-TwoStepSignIn.js';
 import { Passkeys1797100000000 } from '../../migrations/1797100000000-Passkeys.js';
+import { SecurityEvents1797200000000 } from '../../migrations/1797200000000-SecurityEvents.js';
 import { User } from '../users/user.entity.js';
 
 /** pg pool options (TypeORM's `extra`). */
@@ -27,6 +28,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       PgBossV10Aside1796500000000,
       TwoStepSignIn1797000000000,
       Passkeys1797100000000,
+      SecurityEvents1797200000000,
     ],
     synchronize: false,
     migrationsRun: false,
