@@ -59,7 +59,8 @@ describe('page view models', () => {
           lastSeenAt: iso(0),
           expiresAt: iso(25 * 60_000),
           ip: '203.0.113.9',
-          userAgent: 'Firefox',
+          userAgent: '(Windows NT 10.0; Win64; x64; rv:140.0) Firefox/140.0',
+          device: 'Firefox on Windows',
           methods: ['password', 'totp'],
         },
         {
@@ -70,6 +71,7 @@ describe('page view models', () => {
           expiresAt: iso(30_000),
           ip: null,
           userAgent: null,
+          device: 'Unknown device',
           methods: ['passkey'],
         },
       ],
@@ -79,7 +81,7 @@ describe('page view models', () => {
       {
         id: 'a',
         current: true,
-        device: 'Firefox',
+        device: 'Firefox on Windows',
         ip: '203.0.113.9',
         createdAt: iso(-5 * 60_000),
         signedIn: '5 minutes ago',

@@ -80,7 +80,7 @@ export function sessionRows(items: SessionListItem[], now = Date.now()): Session
   return items.map((item) => ({
     id: item.id,
     current: item.current,
-    device: item.userAgent ?? 'Unknown device',
+    device: item.device,
     ip: item.ip ?? 'unknown address',
     createdAt: item.createdAt,
     signedIn: relativeTime(Date.parse(item.createdAt) - now),

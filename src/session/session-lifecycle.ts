@@ -6,7 +6,7 @@ import type { User } from '../users/user.entity.js';
 import { logIn } from './passport-login.js';
 import { isPendingLive, PENDING_SIGN_IN_ATTEMPTS, PENDING_SIGN_IN_MS, type PendingSignIn } from './pending-sign-in.js';
 import { clearingCookieOptions, cookieMaxAge } from './session-cookie.js';
-import { deviceName } from './session-record.js';
+import { compactUserAgent } from './session-record.js';
 import { SessionStore } from './session-store.js';
 import { absoluteExpiresAt, idleExpiresAt, startClock } from './session-timeouts.js';
 import type { SignedIn } from './current-session.js';
@@ -67,7 +67,7 @@ export class SessionLifecycle {
     req.session.credential = user.passwordChangedAt.getTime();
     req.session.ip = req.ip;
     const userAgent = req.get('user-agent');
-    req.session.userAgent = userAgent === undefined ? undefined : deviceName(userAgent);
+    req.session.userAgent = userAgent === undefined ? undefined : compactUserAgent(userAgent);
     req.session.cookie.maxAge = cookieMaxAge(clock, this.store.timeouts, now);
     await save(req);
     await this.userSessions.enforceCap(user.id, req.sessionID, now);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { SessionData } from 'express-session';
-import { deviceName, sessionRecordSerializer, USER_AGENT_MAX } from './session-record.js';
+import { compactUserAgent, sessionRecordSerializer, USER_AGENT_MAX } from './session-record.js';
 
 const cookie = { httpOnly: true, secure: true, sameSite: 'lax' as const, path: '/', domain: undefined };
 const serializer = sessionRecordSerializer(cookie);
@@ -57,7 +57,7 @@ describe('sessionRecordSerializer', () => {
   });
 });
 
-describe('deviceName', () => {
+describe('compactUserAgent', () => {
   it.each([
     [
       'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
@@ -78,10 +78,10 @@ describe('deviceName', () => {
     ['curl/8.5.0', 'curl/8.5.0'],
     ['Mozilla/5.0 ', 'Mozilla/5.0 '],
   ])('%s → %s', (userAgent, expected) => {
-    expect(deviceName(userAgent)).toBe(expected);
+    expect(compactUserAgent(userAgent)).toBe(expected);
   });
 
   it(`keeps at most ${USER_AGENT_MAX} characters`, () => {
-    expect(deviceName('x'.repeat(10_000))).toHaveLength(USER_AGENT_MAX);
+    expect(compactUserAgent('x'.repeat(10_000))).toHaveLength(USER_AGENT_MAX);
   });
 });

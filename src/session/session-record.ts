@@ -9,7 +9,7 @@ import type { SignInMethod } from './session.types.js';
  * id as `u` (session-store.ts).
  *
  *   u  the user's id (passport's `passport.user`)      i  the client address at sign-in
- *   c  signed in at, epoch ms                           a  the user agent (deviceName())
+ *   c  signed in at, epoch ms                           a  the user agent (compactUserAgent())
  *   l  last seen, ms after `c`                          t  the signed-in forms' CSRF token
  *   r  1 for remember-me                                k  the credential stamp
  *   m  the sign-in methods (session.types.ts)          p  last proven at, epoch ms (sudo.ts)
@@ -34,16 +34,17 @@ interface SessionRecord {
   e?: { s: string; x: number };
 }
 
-/** The longest user agent a session keeps, after deviceName() took the padding out. */
+/** The longest user agent a session keeps, after compactUserAgent() took the padding out. */
 export const USER_AGENT_MAX = 100;
 
 /**
- * The part of a User-Agent header that tells devices apart, for the sessions list: without the
+ * The part of a User-Agent header that tells devices apart, as a session keeps it (`userAgent` in
+ * GET /api/sessions; the sessions page shows the name common/device-name.ts makes of it): without the
  * tokens that every browser sends for compatibility (`Mozilla/5.0`, WebKit's `AppleWebKit/…
  * (KHTML, like Gecko)`, Firefox's fixed `Gecko/20100101`, Chromium's fixed `Safari/537.36`), at
  * most USER_AGENT_MAX characters. Chrome 131 on Windows: `(Windows NT 10.0; Win64; x64) Chrome/131.0.0.0`.
  */
-export function deviceName(userAgent: string): string {
+export function compactUserAgent(userAgent: string): string {
   const name = userAgent
     .replace(/^Mozilla\/5\.0 /, '')
     .replace(/AppleWebKit\/[\d.+]+ \(KHTML, like Gecko\) ?/, '')

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { SessionData } from 'express-session';
+import { deviceName } from '../common/device-name.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { SessionStore } from './session-store.js';
 import { expiresAt, isExpired } from './session-timeouts.js';
@@ -15,6 +16,8 @@ export interface SessionListItem {
   expiresAt: string;
   ip: string | null;
   userAgent: string | null;
+  /** A short name for people, `"Firefox on Windows"` (common/device-name.ts). */
+  device: string;
   /** What it signed in and re-authenticated with. */
   methods: SignInMethod[];
 }
@@ -54,6 +57,7 @@ export class UserSessions {
         expiresAt: iso(expiresAt(data.clock!, this.store.timeouts)),
         ip: data.ip ?? null,
         userAgent: data.userAgent ?? null,
+        device: deviceName(data.userAgent),
         methods: data.methods ?? ['password'],
       }))
       .sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt.localeCompare(a.lastSeenAt));

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { deviceName } from '../../src/session/session-record.js';
+import { deviceName } from '../../src/common/device-name.js';
 import { browserSuite, notice, OTHER_USER_AGENT, register, screenshot, signIn, signOut, submit, visit } from '../support/browser.js';
 import { newUser } from '../../tools/client/client.js';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext } from 'playwright-core';
-import { deviceName } from '../../src/session/session-record.js';
+import { deviceName } from '../../src/common/device-name.js';
 import {
   browserSuite,
   launchWithProfile,

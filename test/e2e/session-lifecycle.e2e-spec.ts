@@ -143,6 +143,7 @@ describeNative('session lifecycle through nginx (idle 2 s, absolute 6 s, remembe
         expiresAt: expect.any(String),
         ip: '127.0.0.1',
         userAgent: expect.any(String),
+        device: 'Unknown device',
         methods: ['password'],
       });
     }

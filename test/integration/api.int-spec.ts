@@ -308,7 +308,7 @@ describe('GET /api/sessions', () => {
     const other = await register(); // someone else's sessions are not listed
 
     const res = await phone.get('/api/sessions');
-    const item = (id: string, current: boolean, userAgent: unknown) => ({
+    const item = (id: string, current: boolean, userAgent: unknown, device: string) => ({
       id: handleOf(id),
       current,
       createdAt: expect.stringMatching(ISO),
@@ -316,13 +316,14 @@ describe('GET /api/sessions', () => {
       expiresAt: expect.stringMatching(ISO),
       ip: '127.0.0.1',
       userAgent,
+      device,
       methods: ['password'],
     });
     expect([res.status, res.json()]).toEqual([
       200,
       [
-        item(await sessionId(phone), true, '(X11; Linux x86_64) Chrome/131.0.0.0'),
-        item(await sessionId(laptop), false, expect.stringMatching(/^gatehouse-e2e\//)),
+        item(await sessionId(phone), true, '(X11; Linux x86_64) Chrome/131.0.0.0', 'Chrome on Linux'),
+        item(await sessionId(laptop), false, expect.stringMatching(/^gatehouse-e2e\//), 'Unknown device'),
       ],
     ]);
     for (const listed of res.json<{ lastSeenAt: string; expiresAt: string }[]>()) {
