@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ActivityRetentionModule } from './activity/activity.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { GracefulShutdown } from './common/graceful-shutdown.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
@@ -30,6 +31,7 @@ export const FEATURE_MODULES = [
   RecoveryModule,
   TwoStepModule,
   PasskeysModule,
+  ActivityRetentionModule,
   HealthModule,
   PagesModule,
 ];

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type DynamicModule, type INestApplicationContext, type LoggerService, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource, type EntityManager } from 'typeorm';
+import { SecurityEvents } from './activity/security-events.js';
 import { coreModules } from './app.module.js';
 import { type AppConfig, parseConfig } from './config/config.schema.js';
 import { MailModule } from './mail/mail.module.js';
@@ -110,9 +111,12 @@ export async function runTwoStepOff(args: string[], env: Record<string, string |
       return 1;
     }
     const sessions = context.get(UserSessions);
+    const events = context.get(SecurityEvents);
     const wasOn = await context.get(DataSource).transaction(async (m) => {
       if ((await deleteRows(m, `DELETE FROM user_totp WHERE user_id = $1`, user.id)) === 0) return false;
       await deleteRows(m, `DELETE FROM recovery_codes WHERE user_id = $1`, user.id);
+      // In the owner's activity log, made by no address, device or session of theirs.
+      await events.record(m, user.id, 'totp-disabled', {}, { by: 'operator' });
       // Whoever holds a session may be the one who took the authenticator: none outlives this.
       await sessions.revokeAll(user.id);
       return true;

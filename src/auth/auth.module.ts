@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
+import { ActivityModule } from '../activity/activity.module.js';
 import { MailModule } from '../mail/mail.module.js';
 import { PasskeysModule } from '../passkeys/passkeys.module.js';
 import { PasswordsModule } from '../passwords/passwords.module.js';
@@ -14,7 +15,17 @@ import { RegistrationBudget } from './registration-budget.js';
 
 @Module({
   // DiscoveryModule: the sign-in shedding finds the hashing routes among the app's controllers.
-  imports: [DiscoveryModule, PassportModule, UsersModule, SessionModule, MailModule, PasswordsModule, TwoStepModule, PasskeysModule],
+  imports: [
+    DiscoveryModule,
+    PassportModule,
+    UsersModule,
+    SessionModule,
+    MailModule,
+    PasswordsModule,
+    TwoStepModule,
+    PasskeysModule,
+    ActivityModule,
+  ],
   controllers: [AuthController],
   providers: [AuthService, CredentialThrottle, RegistrationBudget],
   exports: [AuthService, CredentialThrottle],

@@ -2,12 +2,14 @@ import { ForbiddenException, Injectable, Logger, NotFoundException, Unauthorized
 import { ConfigService } from '@nestjs/config';
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { Request, Response } from 'express';
+import { SecurityEvents } from '../activity/security-events.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { MailQueue } from '../mail/mail-queue.js';
 import { MailThrottle } from '../mail/mail-throttle.js';
 import { PasskeysService } from '../passkeys/passkeys.service.js';
 import { PasswordService } from '../passwords/password.service.js';
 import { signedIn } from '../session/current-session.js';
+import { eventOrigin } from '../session/event-origin.js';
 import type { PendingSignIn } from '../session/pending-sign-in.js';
 import { SessionLifecycle } from '../session/session-lifecycle.js';
 import type { SignInMethod } from '../session/session.types.js';
@@ -61,6 +63,7 @@ export class AuthService {
     private readonly registrations: RegistrationBudget,
     private readonly twoStep: TwoStepService,
     private readonly passkeys: PasskeysService,
+    private readonly events: SecurityEvents,
     config: ConfigService<AppConfig, true>,
   ) {
     this.requireVerifiedEmail = config.get('requireVerifiedEmail', { infer: true });
@@ -83,6 +86,8 @@ export class AuthService {
       await this.users.remove(user.id).catch(() => undefined);
       throw error;
     }
+    // The first sign-in of the account: recorded, but no device is new to an account that has none.
+    await this.events.signedIn(user.id, eventOrigin(req), ['password'], true);
     await this.queueVerificationMail(user, req.ip);
     return user;
   }
@@ -114,7 +119,7 @@ export class AuthService {
    */
   async signIn(req: Request, email: string, password: string, rememberMe: boolean): Promise<SignInOutcome> {
     this.passwords.assertCapacity();
-    const user = await this.throttle.login(email, req.ip, () => this.verifyCredentials(email, password));
+    const user = await this.throttle.login(email, req.ip, () => this.verifyCredentials(req, email, password));
     if (await this.twoStep.isOn(user.id)) {
       await this.session.startPending(req, user, rememberMe);
       const passkey: SecondFactorMethod[] = (await this.passkeys.has(user.id)) ? ['passkey'] : [];
@@ -153,10 +158,14 @@ export class AuthService {
       throw new UnauthorizedException(NO_SIGN_IN_IN_PROGRESS);
     }
     const user = await this.throttle.secondFactor(found.id, req.ip, async () => {
-      if (!(await right(found))) throw new WrongSecondFactorException(invalid, await this.session.pendingFailed(req));
+      if (!(await right(found))) {
+        await this.events.recordFailure(found.id, 'second-factor-failed', eventOrigin(req));
+        throw new WrongSecondFactorException(invalid, await this.session.pendingFailed(req));
+      }
       return found;
     });
     if (!(await this.session.completePending(req, user, pending, method))) throw new UnauthorizedException(NO_SIGN_IN_IN_PROGRESS);
+    await this.events.signedIn(user.id, eventOrigin(req), ['password', method]);
     return this.users.recordLogin(user);
   }
 
@@ -191,9 +200,12 @@ export class AuthService {
       return this.throttle.unknownPasskey(req.ip, () => Promise.reject(new UnauthorizedException(INVALID_PASSKEY)));
     }
     const user = await this.throttle.secondFactor(passkey.userId, req.ip, async () => {
-      const found = (await this.passkeys.verifyAssertion(req, passkey, response, 'sign-in', undefined))
-        ? await this.users.findById(passkey.userId)
-        : null;
+      if (!(await this.passkeys.verifyAssertion(req, passkey, response, 'sign-in', undefined))) {
+        // One of the user's passkeys, but not this assertion: a failed sign-in of that user.
+        await this.events.recordFailure(passkey.userId, 'sign-in-failed', eventOrigin(req));
+        throw new UnauthorizedException(INVALID_PASSKEY);
+      }
+      const found = await this.users.findById(passkey.userId);
       if (!found) throw new UnauthorizedException(INVALID_PASSKEY);
       // As after a right password (verifyCredentials): it tells nothing to someone without the passkey.
       if (this.requireVerifiedEmail && !found.emailVerifiedAt) throw new ForbiddenException(EMAIL_NOT_VERIFIED);
@@ -213,10 +225,18 @@ export class AuthService {
    * One answer for "no such email" and "wrong password", in the same time (PasswordService). With
    * REQUIRE_VERIFIED_EMAIL, an unverified user is refused only after the password matched, so the
    * refusal tells nothing to someone who does not have it.
+   *
+   * A wrong password for an account goes into its activity log, counted into one row per burst
+   * (SecurityEvents.recordFailure); an email without an account leaves nothing: there is nobody
+   * to show it to, and anyone could make rows of it. That write is the one thing the two cases do
+   * differently: a short INSERT next to a password hash's tens of milliseconds.
    */
-  private async verifyCredentials(email: string, password: string): Promise<User> {
+  private async verifyCredentials(req: Request, email: string, password: string): Promise<User> {
     const user = await this.users.findByEmail(email);
-    if (!(await this.passwords.verify(user?.passwordHash, password)) || !user) {
+    const right = await this.passwords.verify(user?.passwordHash, password);
+    if (!user) throw new UnauthorizedException(INVALID_CREDENTIALS);
+    if (!right) {
+      await this.events.recordFailure(user.id, 'sign-in-failed', eventOrigin(req));
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
     if (this.requireVerifiedEmail && !user.emailVerifiedAt) throw new ForbiddenException(EMAIL_NOT_VERIFIED);
@@ -229,6 +249,7 @@ export class AuthService {
    */
   async startSessionFor(req: Request, user: User, rememberMe: boolean, methods: SignInMethod[] = ['password']): Promise<User> {
     await this.session.start(req, user, rememberMe, methods);
+    await this.events.signedIn(user.id, eventOrigin(req), methods);
     return this.users.recordLogin(user);
   }
 

@@ -1,4 +1,4 @@
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 
 /**
  * The key that counts one client in the per-address limits (brute force, mail). An IPv4 address
@@ -23,4 +23,16 @@ function expandIPv6(ip: string): string[] {
   const right = part(tail);
   const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
   return groups.map((group) => (group.includes('.') ? group : Number.parseInt(group, 16).toString(16)));
+}
+
+/**
+ * A client address as the activity log keeps and shows it: IPv4-mapped IPv6 as the IPv4 address
+ * it is, without an IPv6 zone; undefined when there is none (the socket is gone) or it is no
+ * address at all.
+ */
+export function plainAddress(ip: string | undefined): string | undefined {
+  if (!ip) return undefined;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  const plain = mapped ? mapped[1] : ip.split('%')[0];
+  return isIP(plain) ? plain : undefined;
 }

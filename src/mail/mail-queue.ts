@@ -7,12 +7,14 @@ import { MAIL_RETRY } from './mail-retry.js';
 /**
  * What a queued mail job carries: who to write to and why, never a token. The worker issues the
  * token when it sends (recovery-mail.ts), so no link that opens an account is ever stored. A
- * security notice carries when the change was made (ISO 8601): it may be sent minutes later.
+ * security notice carries when the change was made (ISO 8601): it may be sent minutes later; a
+ * new-device mail when and where the sign-in was (the device's name and the client address).
  */
 export type MailJob =
   | { kind: 'password-reset'; email: string }
   | { kind: 'verify-email'; userId: string }
-  | { kind: 'security-notice'; userId: string; change: SecurityChange; at: string };
+  | { kind: 'security-notice'; userId: string; change: SecurityChange; at: string }
+  | { kind: 'new-device'; userId: string; device: string | null; ip: string | null; at: string };
 
 /** A change to how the account signs in, of which its owner is told by mail (security-notices.ts). */
 export type SecurityChange =

@@ -10,11 +10,12 @@ import type { AppConfig } from '../config/config.schema.js';
 import type { SecurityChange } from './mail-queue.js';
 
 /** The mails the app sends; each has `<name>.text.hbs` and `<name>.html.hbs` in src/views/mail. */
-export type MailTemplate = 'password-reset' | 'verify-email' | 'security-notice';
+export type MailTemplate = 'password-reset' | 'verify-email' | 'security-notice' | 'new-device';
 
 const SUBJECTS: Record<Exclude<MailTemplate, 'security-notice'>, string> = {
   'password-reset': 'Reset your Gatehouse password',
   'verify-email': 'Confirm your email address for Gatehouse',
+  'new-device': 'A new sign-in to your Gatehouse account',
 };
 
 /**
@@ -52,7 +53,7 @@ export const NOTICES: Record<SecurityChange, { subject: string; what: string }> 
   },
 };
 
-const TEMPLATES: readonly MailTemplate[] = ['password-reset', 'verify-email', 'security-notice'];
+const TEMPLATES: readonly MailTemplate[] = ['password-reset', 'verify-email', 'security-notice', 'new-device'];
 
 const CHECK_TIMEOUT_MS = 1_500;
 /**
@@ -65,7 +66,8 @@ export type MailMessage = {
   to: string;
   /**
    * What the templates show: `displayName` (empty: a greeting without a name), and `link`,
-   * `validFor` for a link mail, or the notice's `what`, `when` and the pages it points to.
+   * `validFor` for a link mail, or the notice's `what`, `when` and the pages it points to, or the
+   * new sign-in's `device`, `ip`, `when` and the pages that secure the account.
    */
   context: Record<string, string>;
 } & ({ template: Exclude<MailTemplate, 'security-notice'> } | { template: 'security-notice'; change: SecurityChange });

@@ -21,6 +21,7 @@ import { UpdateProfileDto } from '../profile/dto/update-profile.dto.js';
 import { ProfileService } from '../profile/profile.service.js';
 import { EmailVerificationService } from '../recovery/email-verification.service.js';
 import { CurrentSession, type SignedIn } from '../session/current-session.js';
+import { eventOrigin } from '../session/event-origin.js';
 import { RequiresSudo } from '../session/sudo.js';
 import { UserSessions } from '../session/user-sessions.js';
 import { CsrfGuard } from './csrf.guard.js';
@@ -94,16 +95,16 @@ export class AccountPagesController {
   @Post('sessions/revoke-others')
   @RequiresSudo()
   @Redirect('/sessions?notice=others-revoked', 303)
-  async revokeOthers(@CurrentSession() me: SignedIn): Promise<void> {
-    await this.sessions.revokeOthers(me.userId, me.sessionId);
+  async revokeOthers(@Req() req: Request, @CurrentSession() me: SignedIn): Promise<void> {
+    await this.sessions.signOutOthers(me.userId, me.sessionId, eventOrigin(req));
   }
 
   @Post('sessions/:id/revoke')
   @RequiresSudo()
   @Redirect('/sessions', 303)
-  async revoke(@CurrentSession() me: SignedIn, @Param('id') id: string): Promise<{ url: string }> {
+  async revoke(@Req() req: Request, @CurrentSession() me: SignedIn, @Param('id') id: string): Promise<{ url: string }> {
     // Not one of the user's (or already gone): the list the user lands on shows the truth.
-    const revoked = await this.sessions.revoke(me.userId, id);
+    const revoked = await this.sessions.revoke(me.userId, id, eventOrigin(req));
     return { url: revoked ? '/sessions?notice=session-revoked' : '/sessions' };
   }
 

@@ -23,6 +23,7 @@ import { VerifyEmailDto } from '../recovery/dto/verify-email.dto.js';
 import { EmailVerificationService } from '../recovery/email-verification.service.js';
 import { PasswordResetService } from '../recovery/password-reset.service.js';
 import { SessionStatus } from '../session/current-session.js';
+import { eventOrigin } from '../session/event-origin.js';
 import type { SessionState } from '../session/session.types.js';
 import { CsrfGuard } from './csrf.guard.js';
 import { FormErrorsInterceptor, FormView } from './form-errors.js';
@@ -90,7 +91,7 @@ export class RecoveryPagesController {
     @SessionStatus() status: SessionState,
     @Body() form: PasswordResetConfirmDto,
   ): Promise<void> {
-    await this.reset.confirm(form.token, form.newPassword, req.ip);
+    await this.reset.confirm(form.token, form.newPassword, eventOrigin(req));
     if (status.kind === 'signed-in') await this.auth.logout(req, res);
   }
 
@@ -105,8 +106,8 @@ export class RecoveryPagesController {
   @RoutePolicy({ token: true })
   @FormView('verify-email')
   @Redirect('/login?notice=email-verified', 303)
-  async verify(@SessionStatus() status: SessionState, @Body() form: VerifyEmailDto): Promise<{ url: string } | void> {
-    await this.verification.verify(form.token);
+  async verify(@SessionStatus() status: SessionState, @Req() req: Request, @Body() form: VerifyEmailDto): Promise<{ url: string } | void> {
+    await this.verification.verify(form.token, eventOrigin(req));
     if (status.kind === 'signed-in') return { url: '/profile?notice=email-verified' };
   }
 }

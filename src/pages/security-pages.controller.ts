@@ -19,6 +19,7 @@ import type { Request, Response } from 'express';
 import { RenamePasskeyDto } from '../passkeys/dto/passkey-response.dto.js';
 import { PasskeysService } from '../passkeys/passkeys.service.js';
 import { CurrentSession, type SignedIn } from '../session/current-session.js';
+import { eventOrigin } from '../session/event-origin.js';
 import { RequiresSudo } from '../session/sudo.js';
 import { CodeDto } from '../two-step/dto/code.dto.js';
 import { TwoStepService } from '../two-step/two-step.service.js';
@@ -91,15 +92,15 @@ export class SecurityPagesController {
   @HttpCode(200)
   @RequiresSudo()
   @Render('recovery-codes')
-  async regenerate(@CurrentSession() me: SignedIn) {
-    return { notice: CODES_REPLACED, recoveryCodes: await this.twoStep.regenerateRecoveryCodes(me.userId) };
+  async regenerate(@Req() req: Request, @CurrentSession() me: SignedIn) {
+    return { notice: CODES_REPLACED, recoveryCodes: await this.twoStep.regenerateRecoveryCodes(me.userId, eventOrigin(req)) };
   }
 
   @Post('totp/disable')
   @RequiresSudo()
   @Redirect('/security?notice=two-step-off', 303)
-  async disableTotp(@CurrentSession() me: SignedIn): Promise<void> {
-    await this.twoStep.disable(me);
+  async disableTotp(@Req() req: Request, @CurrentSession() me: SignedIn): Promise<void> {
+    await this.twoStep.disable(me, eventOrigin(req));
   }
 
   /** A refused name (empty, too long) shows the page again, the message at that passkey's form. */

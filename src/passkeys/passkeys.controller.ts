@@ -3,6 +3,7 @@ import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/ser
 import type { Request } from 'express';
 import { RoutePolicy } from '../common/route-policy.js';
 import { CurrentSession, type SignedIn } from '../session/current-session.js';
+import { eventOrigin } from '../session/event-origin.js';
 import { NotAuthenticatedException } from '../session/session.exceptions.js';
 import { RequiresSudo } from '../session/sudo.js';
 import { UsersService } from '../users/users.service.js';
@@ -35,7 +36,7 @@ export class PasskeysController {
   @RequiresSudo()
   @RoutePolicy({ codes: true })
   add(@Req() req: Request, @CurrentSession() me: SignedIn, @Body() dto: AddPasskeyDto): Promise<PasskeyJson> {
-    return this.passkeys.register(req, me.userId, dto.response, dto.name);
+    return this.passkeys.register(req, me.userId, dto.response, eventOrigin(req), dto.name);
   }
 
   @Patch(':id')
@@ -47,7 +48,7 @@ export class PasskeysController {
   @Delete(':id')
   @RequiresSudo()
   @HttpCode(204)
-  async remove(@CurrentSession() me: SignedIn, @Param('id') id: string): Promise<void> {
-    await this.passkeys.remove(me.userId, id);
+  async remove(@Req() req: Request, @CurrentSession() me: SignedIn, @Param('id') id: string): Promise<void> {
+    await this.passkeys.remove(me.userId, id, eventOrigin(req));
   }
 }

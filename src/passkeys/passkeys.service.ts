@@ -14,6 +14,8 @@ import {
 } from '@simplewebauthn/server';
 import type { Request } from 'express';
 import { DataSource } from 'typeorm';
+import type { EventOrigin } from '../activity/security-event.js';
+import { SecurityEvents } from '../activity/security-events.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { rpIdProblem } from '../config/rp-id.js';
 import { SecurityNotices } from '../mail/security-notices.js';
@@ -112,6 +114,7 @@ export class PasskeysService {
     config: ConfigService<AppConfig, true>,
     private readonly challenges: PasskeyChallenges,
     private readonly notices: SecurityNotices,
+    private readonly events: SecurityEvents,
   ) {
     ({ rpId: this.rpId, rpName: this.rpName } = config.get('webauthn', { infer: true }));
     this.publicOrigin = config.get('publicOrigin', { infer: true });
@@ -156,17 +159,23 @@ export class PasskeysService {
   }
 
   /**
-   * Removes one of the user's passkeys and tells the owner. "Removing the last way to sign in is
+   * Removes one of the user's passkeys, recorded in the activity log (made by `origin`) in the same
+   * transaction, and tells the owner. "Removing the last way to sign in is
    * refused" (SPEC section 7) never applies today: every account has a password (registration
    * requires one, and nothing removes it), so a passkey is never the last way in. An account
    * without a password, should Gatehouse ever make one, must refuse here when this is its last.
    */
-  async remove(userId: string, id: string): Promise<void> {
+  async remove(userId: string, id: string, origin: EventOrigin): Promise<void> {
     const bytes = credentialId(id);
-    const [, deleted] = (
-      bytes ? await this.db.query(`DELETE FROM passkeys WHERE credential_id = $1 AND user_id = $2`, [bytes, userId]) : [[], 0]
-    ) as [unknown[], number];
-    if (deleted === 0) throw new NotFoundException(PASSKEY_NOT_FOUND);
+    if (!bytes) throw new NotFoundException(PASSKEY_NOT_FOUND);
+    await this.db.transaction(async (m) => {
+      const [, deleted] = (await m.query(`DELETE FROM passkeys WHERE credential_id = $1 AND user_id = $2`, [bytes, userId])) as [
+        unknown[],
+        number,
+      ];
+      if (deleted === 0) throw new NotFoundException(PASSKEY_NOT_FOUND);
+      await this.events.record(m, userId, 'passkey-removed', origin);
+    });
     await this.notices.notify(userId, 'passkey-removed');
   }
 
@@ -196,10 +205,18 @@ export class PasskeysService {
 
   /**
    * Stores the passkey an attestation response carries, when it answers a registration challenge
-   * of this user, from this origin and RP id, with user verification; the owner is told. 400
-   * "Invalid passkey response" otherwise, and for a credential already registered.
+   * of this user, from this origin and RP id, with user verification; the activity log records it
+   * (made by `origin`) in the same transaction, and the owner is told. 400 "Invalid passkey
+   * response" otherwise, and for a credential already registered.
    */
-  async register(req: Request, userId: string, response: RegistrationResponseJSON, name?: string, now = new Date()): Promise<PasskeyJson> {
+  async register(
+    req: Request,
+    userId: string,
+    response: RegistrationResponseJSON,
+    origin: EventOrigin,
+    name?: string,
+    now = new Date(),
+  ): Promise<PasskeyJson> {
     const invalid = () => new BadRequestException(INVALID_PASSKEY_RESPONSE);
     let checked: CheckedChallenge | undefined;
     let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
@@ -219,23 +236,27 @@ export class PasskeysService {
     }
     if (!verification.verified || !checked || !(await this.challenges.spend(checked))) throw invalid();
     const { credential, credentialBackedUp } = verification.registrationInfo;
-    const [row] = (await this.db.query(
-      `INSERT INTO passkeys (credential_id, user_id, public_key, sign_count, transports, backed_up, name, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (credential_id) DO NOTHING RETURNING ${COLUMNS}`,
-      [
-        Buffer.from(credential.id, 'base64url'),
-        userId,
-        Buffer.from(credential.publicKey),
-        credential.counter,
-        credential.transports ?? [],
-        credentialBackedUp,
-        name ?? defaultPasskeyName(req.get('user-agent'), now),
-        now,
-      ],
-    )) as PasskeyRow[];
-    // Registered already (excludeCredentials keeps the browser from offering it; a script may not).
-    if (!row) throw invalid();
+    const row = await this.db.transaction(async (m) => {
+      const [added] = (await m.query(
+        `INSERT INTO passkeys (credential_id, user_id, public_key, sign_count, transports, backed_up, name, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (credential_id) DO NOTHING RETURNING ${COLUMNS}`,
+        [
+          Buffer.from(credential.id, 'base64url'),
+          userId,
+          Buffer.from(credential.publicKey),
+          credential.counter,
+          credential.transports ?? [],
+          credentialBackedUp,
+          name ?? defaultPasskeyName(req.get('user-agent'), now),
+          now,
+        ],
+      )) as PasskeyRow[];
+      // Registered already (excludeCredentials keeps the browser from offering it; a script may not).
+      if (!added) throw invalid();
+      await this.events.record(m, userId, 'passkey-added', origin, null, now);
+      return added;
+    });
     await this.notices.notify(userId, 'passkey-added');
     return toJson(row);
   }

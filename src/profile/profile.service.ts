@@ -1,9 +1,13 @@
 import { ForbiddenException, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
+import { DataSource } from 'typeorm';
+import { SecurityEvents } from '../activity/security-events.js';
 import { CredentialThrottle } from '../auth/credential-throttle.js';
 import { SecurityNotices } from '../mail/security-notices.js';
 import { PasswordService } from '../passwords/password.service.js';
 import { signedIn } from '../session/current-session.js';
+import { eventOrigin } from '../session/event-origin.js';
 import { NotAuthenticatedException } from '../session/session.exceptions.js';
 import { SessionLifecycle } from '../session/session-lifecycle.js';
 import { UserSessions } from '../session/user-sessions.js';
@@ -21,6 +25,8 @@ export class ProfileService {
     private readonly sessions: UserSessions,
     private readonly throttle: CredentialThrottle,
     private readonly notices: SecurityNotices,
+    private readonly events: SecurityEvents,
+    @InjectDataSource() private readonly db: DataSource,
   ) {}
 
   async get(userId: string): Promise<User> {
@@ -43,7 +49,8 @@ export class ProfileService {
    * 1. the current password is checked, under the brute-force limits;
    * 2. the user's sessions are marked "check against Postgres" (UserSessions.credentialChanging);
    * 3. the new hash is written only if the hash is still the one just verified (a concurrent
-   *    change wins or loses as a whole: 403 here if it won);
+   *    change wins or loses as a whole: 403 here if it won), and the change recorded in the
+   *    activity log, in one transaction;
    * 4. the new stamp is cached, the others are revoked and this session is re-issued;
    * 5. the owner is mailed a notice (security-notices.ts), also when step 4 failed: the new
    *    password stands either way.
@@ -56,8 +63,12 @@ export class ProfileService {
     this.passwords.assertAcceptable(newPassword, 'newPassword');
     const newHash = await this.passwords.hash(newPassword);
     await this.sessions.credentialChanging(user.id);
-    const changedAt = await this.users.replacePasswordHash(user.id, user.passwordHash, newHash);
-    if (!changedAt) throw new ForbiddenException(WRONG_PASSWORD);
+    const changedAt = await this.db.transaction(async (m) => {
+      const at = await this.users.replacePasswordHash(m, user.id, user.passwordHash, newHash);
+      if (!at) throw new ForbiddenException(WRONG_PASSWORD);
+      await this.events.record(m, user.id, 'password-changed', eventOrigin(req), null, at);
+      return at;
+    });
     try {
       await this.session.rotate(req, user, changedAt);
     } finally {

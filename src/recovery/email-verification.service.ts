@@ -1,4 +1,6 @@
 import { BadRequestException, ConflictException, Injectable, UnauthorizedException } from '@nestjs/common';
+import type { EventOrigin } from '../activity/security-event.js';
+import { SecurityEvents } from '../activity/security-events.js';
 import { MailQueue } from '../mail/mail-queue.js';
 import { MailThrottle } from '../mail/mail-throttle.js';
 import { UsersService } from '../users/users.service.js';
@@ -15,6 +17,7 @@ export class EmailVerificationService {
     private readonly tokens: AccountTokensService,
     private readonly queue: MailQueue,
     private readonly throttle: MailThrottle,
+    private readonly events: SecurityEvents,
   ) {}
 
   /**
@@ -29,14 +32,18 @@ export class EmailVerificationService {
     await this.queue.enqueue({ kind: 'verify-email', userId });
   }
 
-  /** Sets email_verified_at; the token and every other verification token of the user are spent. */
-  async verify(token: string): Promise<void> {
+  /**
+   * Sets email_verified_at; the token and every other verification token of the user are spent,
+   * and the activity log records it (made by `origin`), in one transaction.
+   */
+  async verify(token: string, origin: EventOrigin): Promise<void> {
     const now = new Date();
     await this.tokens.transaction(async (m) => {
       const id = await this.tokens.spend(m, token, 'verify-email', now);
       if (!id) throw new BadRequestException(INVALID_VERIFY_LINK);
       await this.users.markEmailVerified(m, id, now);
       await this.tokens.spendAll(m, id, 'verify-email');
+      await this.events.record(m, id, 'email-verified', origin, null, now);
     });
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import type { SecurityEvents } from '../activity/security-events.js';
 import type { PasswordService } from '../passwords/password.service.js';
 import type { MailJob, MailQueue } from '../mail/mail-queue.js';
 import type { MailThrottle } from '../mail/mail-throttle.js';
@@ -54,6 +55,7 @@ function service(refusal?: Error) {
     queue,
     throttle,
     recording('notices', lookups) as SecurityNotices,
+    recording('events', lookups) as SecurityEvents,
     {} as RedisClient, // the confirmations' limiter; a request never touches it
   );
   return { reset, lookups, queued, counted };

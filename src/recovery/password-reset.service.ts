@@ -1,5 +1,7 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
+import type { EventOrigin } from '../activity/security-event.js';
+import { SecurityEvents } from '../activity/security-events.js';
 import { clientKey } from '../common/client-address.js';
 import { consumeOr429 } from '../common/rate-limit.js';
 import { MailQueue } from '../mail/mail-queue.js';
@@ -32,6 +34,7 @@ export class PasswordResetService {
     private readonly queue: MailQueue,
     private readonly throttle: MailThrottle,
     private readonly notices: SecurityNotices,
+    private readonly events: SecurityEvents,
     @Inject(REDIS_CLIENT) redis: RedisClient,
   ) {
     this.confirmsByAddress = new RateLimiterRedis({
@@ -61,14 +64,15 @@ export class PasswordResetService {
   }
 
   /**
-   * Sets the new password and ends every session of the user, then returns the user. All in one transaction with the token's deletion: if anything fails,
-   * the link still works for a retry. Following the link proves the inbox, so it also verifies the
-   * email (which lets a user locked out by REQUIRE_VERIFIED_EMAIL back in). Once committed, the
-   * owner is mailed a notice (security-notices.ts), whatever happens after.
+   * Sets the new password and ends every session of the user, then returns the user. All in one
+   * transaction with the token's deletion and the activity log's record of it (made by `origin`):
+   * if anything fails, the link still works for a retry. Following the link proves the inbox, so
+   * it also verifies the email (which lets a user locked out by REQUIRE_VERIFIED_EMAIL back in).
+   * Once committed, the owner is mailed a notice (security-notices.ts), whatever happens after.
    */
-  async confirm(token: string, newPassword: string, ip: string | undefined): Promise<User> {
+  async confirm(token: string, newPassword: string, origin: EventOrigin): Promise<User> {
     this.passwords.assertAcceptable(newPassword, 'newPassword');
-    await consumeOr429(this.confirmsByAddress, clientKey(ip), 'Too many requests from this address; try again later');
+    await consumeOr429(this.confirmsByAddress, clientKey(origin.ip), 'Too many requests from this address; try again later');
     const now = new Date();
     // The token before the hash: a bogus confirmation costs a lookup, not a hashing thread.
     if (!(await this.tokens.owner(token, 'password-reset', now))) throw new BadRequestException(INVALID_RESET_LINK);
@@ -82,6 +86,7 @@ export class PasswordResetService {
       await this.users.setPasswordHash(m, id, passwordHash, now);
       await this.users.markEmailVerified(m, id, now);
       await this.tokens.spendAll(m, id, 'password-reset');
+      await this.events.record(m, id, 'password-reset', origin, null, now);
       // Last, before the commit: should Redis fail, nothing is changed and the link still works.
       await this.sessions.revokeAll(id);
       return id;

@@ -279,3 +279,75 @@ describe('security notices (security-notices.ts)', () => {
     );
   });
 });
+
+describe('the new-device mail (docs/activity.md)', () => {
+  const job: MailJob = { kind: 'new-device', userId: 'u1', device: 'Firefox on Windows', ip: '203.0.113.9', at: CHANGED_AT };
+  const verified = { ...ada, emailVerifiedAt: new Date() } as User;
+
+  it('mails the owner the device, the address, the time and the pages that secure the account; no token, not counted', async () => {
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const w = worker({ users: [verified], budget: 0 });
+    await w.send(job);
+    expect(w.issued).toEqual([]);
+    expect(w.budgetLeft()).toBe(0); // sent though the inbox had its mails of the hour, and not counted
+    expect(w.sent).toEqual([
+      {
+        to: 'ada@example.com',
+        template: 'new-device',
+        context: {
+          displayName: 'Ada',
+          device: 'Firefox on Windows',
+          ip: '203.0.113.9',
+          when: '3 March 2026 at 14:05:59 UTC',
+          passwordPage: 'https://gate.example/password',
+          resetPage: 'https://gate.example/forgot-password',
+          sessionsPage: 'https://gate.example/sessions',
+          activityPage: 'https://gate.example/activity',
+        },
+      },
+    ]);
+    expect(log).toHaveBeenLastCalledWith('new-device mail for user u1 sent');
+  });
+
+  it('the real templates: "A new sign-in to your Gatehouse account", what to do, and nothing secret', async () => {
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const config = { get: () => ({ from: 'Gatehouse <no-reply@localhost>', smtpUrl: 'smtp://127.0.0.1:9' }) };
+    const mailer = new Mailer(config as unknown as ConfigService<AppConfig, true>);
+    const rendered: { subject: string; text: string; html: string }[] = [];
+    (mailer as unknown as { transport: { sendMail: (mail: (typeof rendered)[number]) => Promise<void> } }).transport.sendMail = async (
+      mail,
+    ) => {
+      rendered.push(mail);
+    };
+    await worker({ users: [verified], mailer }).send(job);
+    mailer.onApplicationShutdown();
+    const [mail] = rendered;
+    expect(mail.subject).toBe('A new sign-in to your Gatehouse account');
+    for (const body of [mail.text, mail.html]) {
+      for (const shown of [
+        'Firefox on Windows',
+        '203.0.113.9',
+        '3 March 2026 at 14:05:59 UTC',
+        'If it was not you',
+        'Change your password now',
+      ]) {
+        expect(body).toContain(shown);
+      }
+      expect(new Set(body.match(/https?:\/\/[^\s"<]+/g))).toEqual(
+        new Set([
+          'https://gate.example/password',
+          'https://gate.example/forgot-password',
+          'https://gate.example/sessions',
+          'https://gate.example/activity',
+        ]),
+      );
+      for (const secret of [HASH, TOKEN, 'token', '?']) expect(body).not.toContain(secret);
+    }
+  });
+
+  it('sends nothing for a deleted account', async () => {
+    const w = worker({ users: [] });
+    await w.send(job);
+    expect(w.sent).toEqual([]);
+  });
+});

@@ -47,6 +47,7 @@ export class RecoveryMail implements OnApplicationBootstrap {
   async send(attempt: MailAttempt): Promise<void> {
     const { job } = attempt;
     if (job.kind === 'security-notice') return this.sendNotice(job, attempt);
+    if (job.kind === 'new-device') return this.sendNewDevice(job, attempt);
     const user = job.kind === 'password-reset' ? await this.users.findByEmail(job.email) : await this.users.findById(job.userId);
     // No account (the requester was told the same either way), or nothing left to confirm.
     if (!user || (job.kind === 'verify-email' && user.emailVerifiedAt)) return;
@@ -114,6 +115,39 @@ export class RecoveryMail implements OnApplicationBootstrap {
       throw error;
     }
     this.logger.log(`${job.change} notice for user ${user.id} sent`);
+  }
+
+  /**
+   * Tells the owner of a sign-in from a device or network not seen in 90 days (docs/activity.md):
+   * the device's name (only names from bowser's lists, never words of the request's), the address
+   * and the time, and what to do if it was not them. Not counted against the inbox's mail budget,
+   * for the reason notices are not (sendNotice); SecurityEvents sends at most one per user per few
+   * minutes, and only after a sign-in, which needs the password or a passkey.
+   */
+  private async sendNewDevice(job: Extract<MailJob, { kind: 'new-device' }>, attempt: MailAttempt): Promise<void> {
+    const user = await this.users.findById(job.userId);
+    if (!user) return;
+    const origin = this.mail.linkOrigin;
+    try {
+      await this.mailer.send({
+        to: user.email,
+        template: 'new-device',
+        context: {
+          displayName: greetingName(user),
+          device: job.device ?? 'unknown',
+          ip: job.ip ?? 'unknown',
+          when: UTC_TIME.format(new Date(job.at)),
+          passwordPage: `${origin}/password`,
+          resetPage: `${origin}/forgot-password`,
+          sessionsPage: `${origin}/sessions`,
+          activityPage: `${origin}/activity`,
+        },
+      });
+    } catch (error) {
+      this.warnNotSent(`new-device mail for user ${user.id}`, attempt, error);
+      throw error;
+    }
+    this.logger.log(`new-device mail for user ${user.id} sent`);
   }
 
   private warnNotSent(what: string, { retryCount, retryLimit }: MailAttempt, error: unknown): void {

@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { Public } from '../common/public.decorator.js';
 import { RoutePolicy } from '../common/route-policy.js';
 import { CurrentSession, type SignedIn } from '../session/current-session.js';
+import { eventOrigin } from '../session/event-origin.js';
 import { PasswordResetConfirmDto } from './dto/password-reset-confirm.dto.js';
 import { PasswordResetRequestDto } from './dto/password-reset-request.dto.js';
 import { VerifyEmailDto } from './dto/verify-email.dto.js';
@@ -30,15 +31,15 @@ export class RecoveryController {
   @RoutePolicy({ hashes: true, token: true })
   @HttpCode(204)
   async confirmReset(@Body() dto: PasswordResetConfirmDto, @Req() req: Request): Promise<void> {
-    await this.reset.confirm(dto.token, dto.newPassword, req.ip);
+    await this.reset.confirm(dto.token, dto.newPassword, eventOrigin(req));
   }
 
   @Public()
   @Post('verify-email')
   @RoutePolicy({ token: true })
   @HttpCode(204)
-  async verify(@Body() dto: VerifyEmailDto): Promise<void> {
-    await this.verification.verify(dto.token);
+  async verify(@Body() dto: VerifyEmailDto, @Req() req: Request): Promise<void> {
+    await this.verification.verify(dto.token, eventOrigin(req));
   }
 
   @Post('verify-email/resend')

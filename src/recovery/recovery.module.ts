@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ActivityModule } from '../activity/activity.module.js';
 import { MailModule } from '../mail/mail.module.js';
 import { PasswordsModule } from '../passwords/passwords.module.js';
 import { SessionModule } from '../session/session.module.js';
@@ -11,7 +12,7 @@ import { RecoveryController } from './recovery.controller.js';
 
 /** Account recovery: password reset and email verification by mailed, single-use links. */
 @Module({
-  imports: [MailModule, PasswordsModule, SessionModule, UsersModule],
+  imports: [MailModule, PasswordsModule, SessionModule, UsersModule, ActivityModule],
   controllers: [RecoveryController],
   providers: [AccountTokensService, PasswordResetService, EmailVerificationService, RecoveryMail],
   exports: [PasswordResetService, EmailVerificationService],

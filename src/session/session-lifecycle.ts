@@ -61,6 +61,7 @@ export class SessionLifecycle {
   async start(req: Request, user: User, rememberMe: boolean, methods: SignInMethod[], now = Date.now()): Promise<void> {
     await logIn(req, user, false);
     const clock = startClock(now, rememberMe);
+    req.session.handle = sessionHandle(req.sessionID);
     req.session.clock = clock;
     req.session.methods = methods;
     req.session.provenAt = now;

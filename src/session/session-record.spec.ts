@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { SessionData } from 'express-session';
+import { deviceName } from '../common/device-name.js';
 import { compactUserAgent, sessionRecordSerializer, USER_AGENT_MAX } from './session-record.js';
 
 const cookie = { httpOnly: true, secure: true, sameSite: 'lax' as const, path: '/', domain: undefined };
@@ -18,6 +19,7 @@ describe('sessionRecordSerializer', () => {
       csrfToken: 'token',
       methods: ['password', 'totp'],
       provenAt: T0 + 60_000,
+      handle: 'c0ffee'.repeat(10) + 'c0ff',
     } as unknown as SessionData;
     const text = serializer.stringify(data);
     expect(JSON.parse(text)).toEqual({
@@ -31,6 +33,7 @@ describe('sessionRecordSerializer', () => {
       t: 'token',
       m: ['password', 'totp'],
       p: T0 + 60_000,
+      h: 'c0ffee'.repeat(10) + 'c0ff',
     });
     // The cookie comes from the configuration, not from Redis.
     expect(serializer.parse(text)).toEqual({ ...data, cookie });
@@ -83,5 +86,34 @@ describe('compactUserAgent', () => {
 
   it(`keeps at most ${USER_AGENT_MAX} characters`, () => {
     expect(compactUserAgent('x'.repeat(10_000))).toHaveLength(USER_AGENT_MAX);
+  });
+});
+
+describe('the device name of what a session keeps', () => {
+  it.each([
+    [
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+      'Chrome on macOS',
+    ],
+    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0', 'Firefox on Windows'],
+    [
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0',
+      'Microsoft Edge on Windows',
+    ],
+    [
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15',
+      'Safari on macOS',
+    ],
+    [
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+      'Safari on iOS',
+    ],
+    [
+      'Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36',
+      'Chrome on Android',
+    ],
+  ])('the sessions list names %s as the full header would: %s', (userAgent, expected) => {
+    expect(deviceName(compactUserAgent(userAgent))).toBe(expected);
+    expect(deviceName(userAgent)).toBe(expected);
   });
 });

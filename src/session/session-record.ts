@@ -13,6 +13,7 @@ import type { SignInMethod } from './session.types.js';
  *   l  last seen, ms after `c`                          t  the signed-in forms' CSRF token
  *   r  1 for remember-me                                k  the credential stamp
  *   m  the sign-in methods (session.types.ts)          p  last proven at, epoch ms (sudo.ts)
+ *   h  the handle of its sign-in (event-origin.ts)
  *   w  a pending sign-in: {u, r, s, k} (user, remember-me, started at, credential stamp)
  *   e  a TOTP enrolment: {s, x} (the encrypted secret, expires at)
  *
@@ -30,6 +31,7 @@ interface SessionRecord {
   t?: string;
   m?: SignInMethod[];
   p?: number;
+  h?: string;
   w?: { u: string; r?: 1; s: number; k: number };
   e?: { s: string; x: number };
 }
@@ -74,6 +76,7 @@ const FIELDS: {
   csrfToken: { store: (v) => ({ t: v }), load: (r) => r.t },
   methods: { store: (v) => ({ m: v }), load: (r) => r.m },
   provenAt: { store: (v) => ({ p: v }), load: (r) => r.p },
+  handle: { store: (v) => ({ h: v }), load: (r) => r.h },
   pending: {
     store: (v) => ({ w: { u: v.userId, r: v.rememberMe ? 1 : undefined, s: v.startedAt, k: v.credential } }),
     load: (r) => (r.w === undefined ? undefined : { userId: r.w.u, rememberMe: r.w.r === 1, startedAt: r.w.s, credential: r.w.k }),

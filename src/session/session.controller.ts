@@ -1,5 +1,7 @@
-import { Controller, Delete, Get, HttpCode, NotFoundException, Param } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, NotFoundException, Param, Req } from '@nestjs/common';
+import type { Request } from 'express';
 import { CurrentSession, type SignedIn } from './current-session.js';
+import { eventOrigin } from './event-origin.js';
 import { RequiresSudo } from './sudo.js';
 import { type CurrentSessionView, SessionLifecycle } from './session-lifecycle.js';
 import { type SessionListItem, UserSessions } from './user-sessions.js';
@@ -24,14 +26,14 @@ export class SessionController {
   @Delete('sessions/:id')
   @RequiresSudo()
   @HttpCode(204)
-  async revoke(@CurrentSession() me: SignedIn, @Param('id') id: string): Promise<void> {
-    if (!(await this.sessions.revoke(me.userId, id))) throw new NotFoundException('Session not found');
+  async revoke(@Req() req: Request, @CurrentSession() me: SignedIn, @Param('id') id: string): Promise<void> {
+    if (!(await this.sessions.revoke(me.userId, id, eventOrigin(req)))) throw new NotFoundException('Session not found');
   }
 
   @Delete('sessions')
   @RequiresSudo()
   @HttpCode(204)
-  async revokeOthers(@CurrentSession() me: SignedIn): Promise<void> {
-    await this.sessions.revokeOthers(me.userId, me.sessionId);
+  async revokeOthers(@Req() req: Request, @CurrentSession() me: SignedIn): Promise<void> {
+    await this.sessions.signOutOthers(me.userId, me.sessionId, eventOrigin(req));
   }
 }

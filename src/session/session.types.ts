@@ -25,6 +25,12 @@ declare module 'express-session' {
     methods?: SignInMethod[];
     /** When it last proved its user (sign-in or re-authentication), epoch ms: sudo mode runs from here (sudo.ts). */
     provenAt?: number;
+    /**
+     * The public handle of the id it signed in on (user-sessions.ts sessionHandle): the activity log
+     * names the session by it (event-origin.ts), also after its id changes (a password change, a
+     * re-authentication).
+     */
+    handle?: string;
     /** A sign-in waiting for its second factor, in a session that is not signed in (pending-sign-in.ts). */
     pending?: PendingSignIn;
     /**

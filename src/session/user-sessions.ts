@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { SessionData } from 'express-session';
+import type { EventOrigin } from '../activity/security-event.js';
+import { SecurityEvents } from '../activity/security-events.js';
 import { deviceName } from '../common/device-name.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { SessionStore } from './session-store.js';
@@ -41,6 +43,7 @@ export class UserSessions {
   constructor(
     config: ConfigService<AppConfig, true>,
     private readonly store: SessionStore,
+    private readonly events: SecurityEvents,
   ) {
     this.maxPerUser = config.get('session', { infer: true }).maxPerUser;
   }
@@ -63,16 +66,29 @@ export class UserSessions {
       .sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt.localeCompare(a.lastSeenAt));
   }
 
-  /** Revokes one of the user's sessions by its public handle; false when it is not theirs. */
-  async revoke(userId: string, handle: string): Promise<boolean> {
+  /**
+   * The user signs one of their sessions out, by its public handle (the devices list), from the
+   * session `origin` names: recorded in the activity log. False when it is not one of theirs.
+   */
+  async revoke(userId: string, handle: string, origin: EventOrigin): Promise<boolean> {
     const ids = await this.store.sessionIds(userId, this.listLimit());
     const id = ids.find((candidate) => sessionHandle(candidate) === handle);
     if (!id) return false;
     await this.store.destroySessions(userId, [id]);
+    await this.events.record(undefined, userId, 'session-revoked', origin);
     return true;
   }
 
-  /** Revokes every session of the user except the current one. */
+  /** The user signs out everywhere else (the devices list): revokeOthers, recorded in the activity log. */
+  async signOutOthers(userId: string, currentSessionId: string, origin: EventOrigin): Promise<void> {
+    await this.revokeOthers(userId, currentSessionId);
+    await this.events.record(undefined, userId, 'sessions-revoked', origin);
+  }
+
+  /**
+   * Revokes every session of the user except the current one: as part of a change that is recorded
+   * itself (a password change, two-step sign-in turned on or off), or for signOutOthers.
+   */
   async revokeOthers(userId: string, currentSessionId: string): Promise<void> {
     const ids = await this.store.sessionIds(userId, this.listLimit());
     await this.store.destroySessions(

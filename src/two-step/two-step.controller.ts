@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Req } from '@nestjs/comm
 import type { Request } from 'express';
 import { type PasskeyJson, PasskeysService } from '../passkeys/passkeys.service.js';
 import { CurrentSession, type SignedIn } from '../session/current-session.js';
+import { eventOrigin } from '../session/event-origin.js';
 import { RequiresSudo } from '../session/sudo.js';
 import { CodeDto } from './dto/code.dto.js';
 import { type TotpEnrolment, TwoStepService, type TwoStepStatus } from './two-step.service.js';
@@ -38,14 +39,14 @@ export class TwoStepController {
   @Delete('totp')
   @RequiresSudo()
   @HttpCode(204)
-  async disableTotp(@CurrentSession() me: SignedIn): Promise<void> {
-    await this.twoStep.disable(me);
+  async disableTotp(@Req() req: Request, @CurrentSession() me: SignedIn): Promise<void> {
+    await this.twoStep.disable(me, eventOrigin(req));
   }
 
   @Post('recovery-codes')
   @RequiresSudo()
   @HttpCode(200)
-  async regenerate(@CurrentSession() me: SignedIn): Promise<{ recoveryCodes: string[] }> {
-    return { recoveryCodes: await this.twoStep.regenerateRecoveryCodes(me.userId) };
+  async regenerate(@Req() req: Request, @CurrentSession() me: SignedIn): Promise<{ recoveryCodes: string[] }> {
+    return { recoveryCodes: await this.twoStep.regenerateRecoveryCodes(me.userId, eventOrigin(req)) };
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ActivityModule } from '../activity/activity.module.js';
 import { MailModule } from '../mail/mail.module.js';
 import { PasskeysModule } from '../passkeys/passkeys.module.js';
 import { SessionModule } from '../session/session.module.js';
@@ -8,7 +9,7 @@ import { TwoStepService } from './two-step.service.js';
 
 /** Second factors: TOTP and recovery codes. Sign-in asks them through TwoStepService (auth/). */
 @Module({
-  imports: [MailModule, PasskeysModule, SessionModule, UsersModule],
+  imports: [MailModule, PasskeysModule, SessionModule, UsersModule, ActivityModule],
   controllers: [TwoStepController],
   providers: [TwoStepService],
   exports: [TwoStepService],

@@ -3,10 +3,13 @@ import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request } from 'express';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { EventOrigin } from '../activity/security-event.js';
+import { SecurityEvents } from '../activity/security-events.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { DataEncryption } from '../crypto/data-encryption.js';
 import { SecurityNotices } from '../mail/security-notices.js';
 import type { SignedIn } from '../session/current-session.js';
+import { eventOrigin } from '../session/event-origin.js';
 import { UserSessions } from '../session/user-sessions.js';
 import { NotAuthenticatedException } from '../session/session.exceptions.js';
 import { UsersService } from '../users/users.service.js';
@@ -39,8 +42,8 @@ const enrolmentAad = (userId: string) => `totp-enrolment:${userId}`;
 /**
  * A user's second factors (README, Two-step sign-in): the TOTP authenticator (its secret only
  * encrypted, each time step accepted once) and the recovery codes (only hashed, each used once).
- * Turning TOTP on or off ends every other session of the user, as a password change does, and
- * every change mails the owner.
+ * Turning TOTP on or off ends every other session of the user, as a password change does; every
+ * change is recorded in the activity log in its transaction, and mails the owner.
  */
 @Injectable()
 export class TwoStepService {
@@ -53,6 +56,7 @@ export class TwoStepService {
     private readonly users: UsersService,
     private readonly sessions: UserSessions,
     private readonly notices: SecurityNotices,
+    private readonly events: SecurityEvents,
   ) {
     this.encryption = new DataEncryption(config.get('dataEncryptionKeys', { infer: true }));
     this.issuer = config.get('totpIssuer', { infer: true });
@@ -119,6 +123,7 @@ export class TwoStepService {
       // Another session of the user turned it on meanwhile, with another secret.
       if (inserted.length === 0) throw new ConflictException(ALREADY_ON);
       await replaceRecoveryCodes(m, me.userId, codes, new Date(now));
+      await this.events.record(m, me.userId, 'totp-enabled', eventOrigin(req), null, new Date(now));
     });
     delete req.session.totpEnrolment;
     await this.sessions.revokeOthers(me.userId, me.sessionId);
@@ -127,24 +132,26 @@ export class TwoStepService {
   }
 
   /** Turns it off: the secret and the recovery codes go, every other session ends, the owner is told. */
-  async disable(me: SignedIn): Promise<void> {
+  async disable(me: SignedIn, origin: EventOrigin): Promise<void> {
     await this.db.transaction(async (m) => {
       const deleted = (await m.query(`DELETE FROM user_totp WHERE user_id = $1 RETURNING user_id`, [me.userId])) as [unknown[], number];
       if (deleted[1] === 0) throw new NotFoundException(NOT_ON);
       await m.query(`DELETE FROM recovery_codes WHERE user_id = $1`, [me.userId]);
+      await this.events.record(m, me.userId, 'totp-disabled', origin);
     });
     await this.sessions.revokeOthers(me.userId, me.sessionId);
     await this.notices.notify(me.userId, 'totp-disabled');
   }
 
   /** A new set of recovery codes; the old set is void. */
-  async regenerateRecoveryCodes(userId: string, now = new Date()): Promise<string[]> {
+  async regenerateRecoveryCodes(userId: string, origin: EventOrigin, now = new Date()): Promise<string[]> {
     const codes = newRecoveryCodes();
     await this.db.transaction(async (m) => {
       // Locks the row: a concurrent disable() waits, and cannot leave codes without an authenticator.
       const on = (await m.query(`SELECT 1 FROM user_totp WHERE user_id = $1 FOR UPDATE`, [userId])) as unknown[];
       if (on.length === 0) throw new NotFoundException(NOT_ON);
       await replaceRecoveryCodes(m, userId, codes, now);
+      await this.events.record(m, userId, 'recovery-codes-created', origin, null, now);
     });
     await this.notices.notify(userId, 'recovery-codes-created');
     return codes;

@@ -67,11 +67,12 @@ export class UsersService {
   /**
    * Compare-and-swap: the hash changes only if it is still the one the current password was
    * verified against. Of two concurrent changes, one wins; the other matches no row and is
-   * refused. Returns the new password change time, or null when nothing was written.
+   * refused. Returns the new password change time, or null when nothing was written. In the
+   * caller's transaction (profile/profile.service.ts), which records the change with it.
    */
-  async replacePasswordHash(id: string, verifiedHash: string, newHash: string): Promise<Date | null> {
+  async replacePasswordHash(m: EntityManager, id: string, verifiedHash: string, newHash: string): Promise<Date | null> {
     const changedAt = new Date();
-    const result = await this.users.update({ id, passwordHash: verifiedHash }, { passwordHash: newHash, passwordChangedAt: changedAt });
+    const result = await m.update(User, { id, passwordHash: verifiedHash }, { passwordHash: newHash, passwordChangedAt: changedAt });
     return result.affected === 1 ? changedAt : null;
   }
 

@@ -225,10 +225,10 @@ describe('POST /api/auth/login', () => {
     const ttl = await redis.ttl(`sess:${id}`);
     expect(ttl).toBeGreaterThan(IDLE_MS / 1_000 - 60);
     expect(ttl).toBeLessThanOrEqual(IDLE_MS / 1_000);
-    // The compact record (session-record.ts): the user's id, the clock, the stamp, the device;
+    // The compact record (session-record.ts): the user's id, the clock, the stamp, the device, the handle;
     // no copy of profile data and no cookie attributes (they are configuration).
     const stored = JSON.parse((await redis.get(`sess:${id}`))!);
-    expect(Object.keys(stored).sort()).toEqual(['a', 'c', 'i', 'k', 'l', 'm', 'p', 'u']);
+    expect(Object.keys(stored).sort()).toEqual(['a', 'c', 'h', 'i', 'k', 'l', 'm', 'p', 'u']);
     expect(stored.u).toEqual(expect.stringMatching(UUID));
   });
 
