@@ -14,6 +14,7 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { SecurityEvents } from '../activity/security-events.js';
 import { AuthService } from '../auth/auth.service.js';
 import { RoutePolicy } from '../common/route-policy.js';
 import { ChangePasswordDto } from '../profile/dto/change-password.dto.js';
@@ -30,7 +31,7 @@ import { FormErrorsInterceptor, FormView } from './form-errors.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
 import { PageUserGuard } from './page-user.guard.js';
 import { ReauthenticationOptionsGuard } from './two-step-locals.guard.js';
-import { localPath, noticeText, sessionRows } from './view-models.js';
+import { activityRows, localPath, noticeText, sessionRows } from './view-models.js';
 
 /**
  * The signed-in pages, protected by the global SessionGuard like every route that is not
@@ -48,6 +49,7 @@ export class AccountPagesController {
     private readonly profile: ProfileService,
     private readonly sessions: UserSessions,
     private readonly verification: EmailVerificationService,
+    private readonly events: SecurityEvents,
   ) {}
 
   @Get('profile')
@@ -106,6 +108,14 @@ export class AccountPagesController {
     // Not one of the user's (or already gone): the list the user lands on shows the truth.
     const revoked = await this.sessions.revoke(me.userId, id, eventOrigin(req));
     return { url: revoked ? '/sessions?notice=session-revoked' : '/sessions' };
+  }
+
+  /** The security activity log (docs/activity.md), 50 a page; "Older" carries the next page's cursor. */
+  @Get('activity')
+  @Render('activity')
+  async activityPage(@Req() req: Request, @CurrentSession() me: SignedIn, @Query('before') before?: unknown) {
+    const { entries, next } = await this.events.page(me.userId, before, eventOrigin(req).session);
+    return { events: activityRows(entries), older: next };
   }
 
   @Get('reauthenticate')

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ActivityModule } from '../activity/activity.module.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { PasskeysModule } from '../passkeys/passkeys.module.js';
 import { ProfileModule } from '../profile/profile.module.js';
@@ -16,7 +17,7 @@ import { SecurityPagesController } from './security-pages.controller.js';
  * and forms shown again with their errors.
  */
 @Module({
-  imports: [AuthModule, PasskeysModule, ProfileModule, SessionModule, RecoveryModule, TwoStepModule],
+  imports: [AuthModule, PasskeysModule, ProfileModule, SessionModule, RecoveryModule, TwoStepModule, ActivityModule],
   controllers: [AuthPagesController, AccountPagesController, RecoveryPagesController, SecurityPagesController],
 })
 export class PagesModule {}

@@ -116,9 +116,9 @@ export class SecurityPagesController {
   @Post('passkeys/:id/remove')
   @RequiresSudo()
   @Redirect('/security?notice=passkey-removed', 303)
-  async removePasskey(@CurrentSession() me: SignedIn, @Param('id') id: string): Promise<{ url: string } | void> {
+  async removePasskey(@Req() req: Request, @CurrentSession() me: SignedIn, @Param('id') id: string): Promise<{ url: string } | void> {
     try {
-      await this.passkeys.remove(me.userId, id);
+      await this.passkeys.remove(me.userId, id, eventOrigin(req));
     } catch (error) {
       // Not one of the user's (or removed already, in another tab): the list the user lands on shows the truth.
       if (error instanceof NotFoundException) return { url: '/security' };

@@ -1,5 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import type { ActivityEntry } from '../activity/security-event.js';
 import {
+  activityRows,
+  activityText,
   localPath,
   maskEmail,
   methodsText,
@@ -207,5 +210,73 @@ describe('localPath', () => {
     [['/a'], undefined],
   ])('%j is %j', (next, expected) => {
     expect(localPath(next)).toBe(expected);
+  });
+});
+
+describe('the activity page', () => {
+  it.each<[string, Pick<ActivityEntry, 'type' | 'detail' | 'count'>]>([
+    ['signed in with a passkey', { type: 'sign-in', detail: { methods: ['passkey'] }, count: 1 }],
+    ['signed in with the password', { type: 'sign-in', detail: { methods: ['password'] }, count: 1 }],
+    ['signed in with the password and an authenticator code', { type: 'sign-in', detail: { methods: ['password', 'totp'] }, count: 1 }],
+    ['signed in with the password and a recovery code', { type: 'sign-in', detail: { methods: ['password', 'recoveryCode'] }, count: 1 }],
+    ['created the account and signed in', { type: 'sign-in', detail: { methods: ['password'], registered: true }, count: 1 }],
+    ['signed in', { type: 'sign-in', detail: null, count: 1 }],
+    ['failed sign-in', { type: 'sign-in-failed', detail: null, count: 1 }],
+    ['failed sign-in, 20 times', { type: 'sign-in-failed', detail: null, count: 20 }],
+    ['wrong second step at sign-in, 3 times', { type: 'second-factor-failed', detail: null, count: 3 }],
+    ['changed the password', { type: 'password-changed', detail: null, count: 1 }],
+    ['reset the password with a mailed link', { type: 'password-reset', detail: null, count: 1 }],
+    ['signed another session out', { type: 'session-revoked', detail: null, count: 1 }],
+  ])('"%s"', (text, entry) => {
+    expect(activityText(entry)).toBe(text);
+  });
+
+  it('reads "device, address, when: what", this device marked, failures apart', () => {
+    const now = Date.UTC(2026, 0, 1, 12);
+    const entry = (fields: Partial<ActivityEntry>): ActivityEntry => ({
+      type: 'sign-in',
+      at: new Date(now - 2 * 3_600_000),
+      ip: '203.0.113.9',
+      device: 'Chrome on macOS',
+      current: false,
+      detail: { methods: ['passkey'] },
+      count: 1,
+      ...fields,
+    });
+    expect(
+      activityRows(
+        [
+          entry({ current: true }),
+          entry({ type: 'sign-in-failed', detail: null, count: 4, ip: null, device: null }),
+          entry({ type: 'totp-disabled', detail: { by: 'operator' }, ip: null, device: null }),
+        ],
+        now,
+      ),
+    ).toEqual([
+      {
+        current: true,
+        failure: false,
+        at: '2026-01-01T10:00:00.000Z',
+        when: '2 hours ago',
+        where: 'Chrome on macOS, 203.0.113.9',
+        what: 'signed in with a passkey',
+      },
+      {
+        current: false,
+        failure: true,
+        at: '2026-01-01T10:00:00.000Z',
+        when: '2 hours ago',
+        where: 'Unknown device, unknown address',
+        what: 'failed sign-in, 4 times',
+      },
+      {
+        current: false,
+        failure: false,
+        at: '2026-01-01T10:00:00.000Z',
+        when: '2 hours ago',
+        where: 'An operator',
+        what: 'turned two-step sign-in off',
+      },
+    ]);
   });
 });

@@ -1,4 +1,6 @@
 import type { PasskeyJson } from '../passkeys/passkeys.service.js';
+import type { ActivityEntry, SecurityEventType } from '../activity/security-event.js';
+import { UNKNOWN_DEVICE } from '../common/device-name.js';
 import { VERIFICATION_SENT } from '../recovery/email-verification.service.js';
 import { RESET_REQUESTED } from '../recovery/password-reset.service.js';
 import type { SignInMethod } from '../session/session.types.js';
@@ -172,4 +174,66 @@ export function passkeyRows(passkeys: PasskeyJson[], renaming?: string): Passkey
  */
 export function secretGroups(secret: string): string[] {
   return secret.match(/.{1,4}/g) ?? [];
+}
+
+export interface ActivityRow {
+  /** Made by the session looking at the page: "This device". */
+  current: boolean;
+  /** A failed sign-in or second step, shown apart. */
+  failure: boolean;
+  /** ISO time, for `<time>`. */
+  at: string;
+  /** "2 hours ago". */
+  when: string;
+  /** "Chrome on macOS, 203.0.113.9". */
+  where: string;
+  /** "signed in with a passkey". */
+  what: string;
+}
+
+/** How a sign-in's methods read in the log: "a passkey", "the password and an authenticator code". */
+const SIGN_IN_WITH: Record<SignInMethod, string> = {
+  password: 'the password',
+  totp: 'an authenticator code',
+  recoveryCode: 'a recovery code',
+  passkey: 'a passkey',
+};
+
+const WHAT: Record<Exclude<SecurityEventType, 'sign-in'>, string> = {
+  'sign-in-failed': 'failed sign-in',
+  'second-factor-failed': 'wrong second step at sign-in',
+  'password-changed': 'changed the password',
+  'password-reset': 'reset the password with a mailed link',
+  'email-verified': 'confirmed the email address',
+  'totp-enabled': 'turned two-step sign-in on',
+  'totp-disabled': 'turned two-step sign-in off',
+  'recovery-codes-created': 'made new recovery codes',
+  'recovery-code-used': 'used a recovery code',
+  'passkey-added': 'added a passkey',
+  'passkey-removed': 'removed a passkey',
+  'session-revoked': 'signed another session out',
+  'sessions-revoked': 'signed out everywhere else',
+};
+
+/** What an event says happened, for the activity page: "signed in with a passkey", "failed sign-in, 20 times". */
+export function activityText(entry: Pick<ActivityEntry, 'type' | 'detail' | 'count'>): string {
+  const { type, detail, count } = entry;
+  if (type === 'sign-in') {
+    if (detail?.registered) return 'created the account and signed in';
+    const methods = (detail?.methods ?? []).filter((method): method is SignInMethod => method in SIGN_IN_WITH);
+    return methods.length === 0 ? 'signed in' : `signed in with ${methods.map((method) => SIGN_IN_WITH[method]).join(' and ')}`;
+  }
+  return count > 1 ? `${WHAT[type]}, ${count} times` : WHAT[type];
+}
+
+export function activityRows(entries: ActivityEntry[], now = Date.now()): ActivityRow[] {
+  return entries.map((entry) => ({
+    current: entry.current,
+    failure: entry.type === 'sign-in-failed' || entry.type === 'second-factor-failed',
+    at: entry.at.toISOString(),
+    when: relativeTime(entry.at.getTime() - now),
+    // "An operator, 2 days ago: turned two-step sign-in off" (README, Operator: turn two-step sign-in off).
+    where: entry.detail?.by === 'operator' ? 'An operator' : `${entry.device ?? UNKNOWN_DEVICE}, ${entry.ip ?? 'unknown address'}`,
+    what: activityText(entry),
+  }));
 }

@@ -375,6 +375,55 @@ describe('GET /api/profile/activity', () => {
   });
 });
 
+describe('the page /activity', () => {
+  /** The rows the page shows, as text, and whether each is marked as this device's. */
+  const shown = (html: string) =>
+    [...html.matchAll(/<li class="event( current)?[^"]*">([\s\S]*?)<\/li>/g)].map(([, current, body]) => [
+      Boolean(current),
+      body
+        .replace(/<[^>]+>/g, '')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    ]);
+
+  it('lists the events, this device’s marked, newest first; "Older" pages on with the cursor', async () => {
+    const { client, user } = await member();
+    const other = await signIn(user, FIREFOX_WINDOWS, '127.0.0.2');
+    expect((await other.post('/api/auth/login', { email: user.email, password: 'not the password at all' })).status).toBe(401);
+    const page = await client.get('/activity');
+    expect([page.status, page.headers['cache-control']]).toEqual([200, 'no-store']);
+    expect(shown(page.body)).toEqual([
+      [false, 'Firefox on Windows, 127.0.0.2, now: failed sign-in'],
+      [false, 'Firefox on Windows, 127.0.0.2, now: signed in with the password'],
+      [true, 'This device Chrome on macOS, 127.0.0.1, now: created the account and signed in'],
+    ]);
+    expect(page.body).toMatch(/href="\/sessions"/);
+    expect(page.body).toMatch(/href="\/security"/);
+    expect(page.body).not.toContain('Older');
+
+    for (let i = 0; i < 50; i++) expect((await client.delete('/api/sessions')).status).toBe(204);
+    const first = await client.get('/activity');
+    expect(shown(first.body)).toHaveLength(50);
+    const older = /<a href="(\/activity\?before=[A-Za-z0-9_-]+)" rel="next">Older<\/a>/.exec(first.body)![1];
+    expect(older).toBe(`/activity?before=${(await activity(client)).next}`);
+    const second = await client.get(older);
+    expect(shown(second.body).map(([, text]) => text)).toEqual([
+      'Firefox on Windows, 127.0.0.2, now: failed sign-in',
+      'Firefox on Windows, 127.0.0.2, now: signed in with the password',
+      'This device Chrome on macOS, 127.0.0.1, now: created the account and signed in',
+    ]);
+  });
+
+  it('a cursor it never gave: the error page, 400; signed out: to /login', async () => {
+    const { client } = await member();
+    const bad = await client.get('/activity?before=nonsense!');
+    expect([bad.status, bad.headers['content-type']]).toEqual([400, expect.stringMatching(/^text\/html/)]);
+    expect(bad.body).toContain('Invalid cursor');
+    const signedOut = await new Client(inProcess.target).get('/activity');
+    expect([signedOut.status, signedOut.headers.location]).toEqual([303, '/login']);
+  });
+});
+
 describe('retention', () => {
   it('the job removes what turned 90 days old, and nothing younger', async () => {
     const old = await member();
