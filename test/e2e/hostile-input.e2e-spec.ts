@@ -41,6 +41,7 @@ const ENDPOINTS: [method: string, path: string][] = [
   ['POST', '/api/profile/passkeys'],
   ['PATCH', '/api/profile/passkeys/:id'],
   ['DELETE', '/api/profile/passkeys/:id'],
+  ['GET', '/api/profile/activity'],
   ['GET', '/healthz'],
   ['GET', '/readyz'],
 ];

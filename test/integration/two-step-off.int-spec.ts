@@ -113,6 +113,12 @@ describe('two-step-off <email>', () => {
     expect(await noticesQueued(alice.id)).toEqual([
       { kind: 'security-notice', userId: alice.id, change: 'totp-disabled', at: expect.any(String) },
     ]);
+    // In her activity log, made by no address, device or session of hers (docs/activity.md).
+    const logged = await db.query(
+      `SELECT ip, device, session_handle, detail FROM security_events WHERE user_id = $1 AND type = 'totp-disabled'`,
+      [alice.id],
+    );
+    expect(logged.rows).toEqual([{ ip: null, device: null, session_handle: null, detail: { by: 'operator' } }]);
     // Nobody else's.
     expect(await secondFactorRows(bob.id)).toEqual({ totp: 1, codes: 10 });
     for (const client of bob.sessions) expect(await profileStatus(client)).toBe(200);
