@@ -79,6 +79,8 @@ export class AuthService {
     });
     try {
       await this.session.start(req, user, false, ['password']);
+      // The first sign-in of the account: recorded, but no device is new to an account that has none.
+      await this.events.signedIn(user.id, eventOrigin(req), ['password'], true);
     } catch (error) {
       // The client is told registration failed (503 while Redis is down), so it must be able to
       // try again: no account may be left behind to answer its retry with 409. Should Postgres
@@ -86,8 +88,6 @@ export class AuthService {
       await this.users.remove(user.id).catch(() => undefined);
       throw error;
     }
-    // The first sign-in of the account: recorded, but no device is new to an account that has none.
-    await this.events.signedIn(user.id, eventOrigin(req), ['password'], true);
     await this.queueVerificationMail(user, req.ip);
     return user;
   }

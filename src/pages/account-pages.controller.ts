@@ -22,7 +22,7 @@ import { UpdateProfileDto } from '../profile/dto/update-profile.dto.js';
 import { ProfileService } from '../profile/profile.service.js';
 import { EmailVerificationService } from '../recovery/email-verification.service.js';
 import { CurrentSession, type SignedIn } from '../session/current-session.js';
-import { eventOrigin } from '../session/event-origin.js';
+import { eventOrigin, sessionHandleOf } from '../session/event-origin.js';
 import { RequiresSudo } from '../session/sudo.js';
 import { UserSessions } from '../session/user-sessions.js';
 import { CsrfGuard } from './csrf.guard.js';
@@ -114,7 +114,7 @@ export class AccountPagesController {
   @Get('activity')
   @Render('activity')
   async activityPage(@Req() req: Request, @CurrentSession() me: SignedIn, @Query('before') before?: unknown) {
-    const { entries, next } = await this.events.page(me.userId, before, eventOrigin(req).session);
+    const { entries, next } = await this.events.page(me.userId, before, sessionHandleOf(req));
     return { events: activityRows(entries), older: next };
   }
 

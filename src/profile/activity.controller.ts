@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import type { SecurityEventType } from '../activity/security-event.js';
 import { SecurityEvents } from '../activity/security-events.js';
 import { CurrentSession, type SignedIn } from '../session/current-session.js';
-import { eventOrigin } from '../session/event-origin.js';
+import { sessionHandleOf } from '../session/event-origin.js';
 
 /** An event as GET /api/profile/activity shows it (SPEC section 8). */
 export interface ActivityEventJson {
@@ -27,7 +27,7 @@ export class ActivityController {
     @CurrentSession() me: SignedIn,
     @Query('before') before?: unknown,
   ): Promise<{ events: ActivityEventJson[]; next: string | null }> {
-    const { entries, next } = await this.events.page(me.userId, before, eventOrigin(req).session);
+    const { entries, next } = await this.events.page(me.userId, before, sessionHandleOf(req));
     return { events: entries.map(({ type, at, ip, device, current }) => ({ type, at: at.toISOString(), ip, device, current })), next };
   }
 }
