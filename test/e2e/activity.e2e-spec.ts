@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { Client, newUser, type NewUser } from '../../tools/client/client.js';
+import { eventually } from '../support/eventually.js';
 import { PASSWORD_CHANGED_SUBJECT, waitForMails } from '../support/mail.js';
 import { describeNative, startTarget, stopTarget, type Target } from '../support/target.js';
 
@@ -72,7 +73,11 @@ describeNative('the security activity log (native stack)', () => {
     });
     expect(wrong.status).toBe(401);
 
-    const res = await laptop.get('/api/profile/activity');
+    // The failure is written after its answer, which does not wait for it (AuthService.verifyCredentials).
+    const res = await eventually('the failed sign-in in the log', async () => {
+      const answer = await laptop.get('/api/profile/activity');
+      return answer.json<{ events: unknown[] }>().events.length === 3 && answer;
+    });
     expect([res.status, res.headers['cache-control']]).toEqual([200, 'no-store']);
     const at = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(res.json()).toEqual({

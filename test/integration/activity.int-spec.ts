@@ -10,6 +10,7 @@ import { sessionIdOfCookieValue } from '../../src/session/session-cookie.js';
 import { Client, newUser } from '../../tools/client/client.js';
 import { connectRedis, type TestRedis } from '../../tools/client/redis.js';
 import { codeAt, enableTwoStep, STEP_MS } from '../../tools/client/totp.js';
+import { eventually } from '../support/eventually.js';
 import { advanceClock } from '../support/held.js';
 import { SoftAuthenticator } from '../support/soft-authenticator.js';
 import { inProcessSuite } from './in-process-app.js';
@@ -180,7 +181,11 @@ describe('signing in', () => {
       password: 'not the password at all',
     });
     expect(wrong.status).toBe(401);
-    expect((await rows(id))[1]).toEqual(event('sign-in-failed', { ip: '127.0.0.3', device: 'Firefox on Windows', session_handle: null }));
+    // Written after the answer, which does not wait for it (AuthService.verifyCredentials).
+    await eventually('the failure row', async () => {
+      expect((await rows(id))[1]).toEqual(event('sign-in-failed', { ip: '127.0.0.3', device: 'Firefox on Windows', session_handle: null }));
+      return true;
+    });
   });
 
   it('a passkey: passkey-added, a sign-in with it, passkey-removed', async () => {
@@ -307,17 +312,23 @@ describe('failed sign-ins: one row per burst', () => {
     atBurstStart();
     const { user, id } = await member();
     for (let i = 0; i < 20; i++) expect((await wrongPassword(user.email, `127.0.1.${1 + (i % 4)}`)).status).toBe(401);
-    expect((await rows(id)).slice(1)).toEqual([
-      event('sign-in-failed', { ip: '127.0.1.4', device: 'Firefox on Windows', session_handle: null, count: 20 }),
-    ]);
+    await eventually('one row counting 20', async () => {
+      expect((await rows(id)).slice(1)).toEqual([
+        event('sign-in-failed', { ip: '127.0.1.4', device: 'Firefox on Windows', session_handle: null, count: 20 }),
+      ]);
+      return true;
+    });
 
     advanceClock(BURST_MS);
     expect((await wrongPassword(user.email, '127.0.1.5')).status).toBe(401);
-    expect((await rows(id)).map((row) => [row.type, row.count])).toEqual([
-      ['sign-in', 1],
-      ['sign-in-failed', 20],
-      ['sign-in-failed', 1],
-    ]);
+    await eventually('a second row', async () => {
+      expect((await rows(id)).map((row) => [row.type, row.count])).toEqual([
+        ['sign-in', 1],
+        ['sign-in-failed', 20],
+        ['sign-in-failed', 1],
+      ]);
+      return true;
+    });
   });
 
   it('failures at once still make one row: through the API, and straight into Postgres', async () => {
@@ -326,7 +337,10 @@ describe('failed sign-ins: one row per burst', () => {
     // Fewer than the password-hashing queue holds (hashing-pool.ts), each from an address of its own.
     const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => wrongPassword(user.email, `127.0.2.${i + 1}`)));
     expect(answers.map((res) => res.status)).toEqual(Array(8).fill(401));
-    expect((await rows(id)).slice(1).map((row) => [row.type, row.count])).toEqual([['sign-in-failed', 8]]);
+    await eventually('one row counting 8', async () => {
+      expect((await rows(id)).slice(1).map((row) => [row.type, row.count])).toEqual([['sign-in-failed', 8]]);
+      return true;
+    });
 
     // Twenty INSERTs racing on the pool's connections, as twenty instances would.
     const events = inProcess.app.get(SecurityEvents);
