@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
-import pg from 'pg';
 import { ActivityRetention } from '../../src/activity/retention.js';
 import { BURST_MS, SecurityEvents } from '../../src/activity/security-events.js';
 import type { MailJob } from '../../src/mail/mail-queue.js';
 import type { MailTemplate } from '../../src/mail/mailer.js';
 import { sessionIdOfCookieValue } from '../../src/session/session-cookie.js';
 import { Client, newUser } from '../../tools/client/client.js';
-import { connectRedis, type TestRedis } from '../../tools/client/redis.js';
 import { codeAt, enableTwoStep, STEP_MS } from '../../tools/client/totp.js';
 import { eventually } from '../support/eventually.js';
 import { advanceClock } from '../support/held.js';
@@ -35,19 +33,8 @@ const NEW_PASSWORD = 'a completely new passphrase';
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 const inProcess = inProcessSuite();
-let db: pg.Client;
-let redis: TestRedis;
 let mail: CapturedMail;
 
-beforeAll(async () => {
-  db = new pg.Client({ connectionString: inProcess.services.databaseUrl });
-  await db.connect();
-  redis = await connectRedis(inProcess.services.redisUrl);
-});
-afterAll(async () => {
-  await db?.end();
-  await redis?.close();
-});
 beforeEach(() => {
   // One second into a fresh TOTP step: a code computed for now is the current step's when checked.
   advanceClock((Math.floor(Date.now() / STEP_MS) + 1) * STEP_MS + 1_000 - Date.now());
@@ -70,14 +57,14 @@ interface Row {
 
 /** The user's rows, oldest first. */
 async function rows(userId: string): Promise<Row[]> {
-  const result = await db.query<Row>(
+  const result = await inProcess.db.query<Row>(
     `SELECT type, at, host(ip) AS ip, device, session_handle, detail, count FROM security_events WHERE user_id = $1 ORDER BY id`,
     [userId],
   );
   return result.rows;
 }
 const types = async (userId: string) => (await rows(userId)).map((row) => row.type);
-const tableSize = async () => Number((await db.query('SELECT count(*) FROM security_events')).rows[0].count);
+const tableSize = async () => Number((await inProcess.db.query('SELECT count(*) FROM security_events')).rows[0].count);
 
 async function sessionId(client: Client): Promise<string> {
   return sessionIdOfCookieValue((await client.cookie('sid'))!.value);
@@ -480,13 +467,13 @@ describe('the new-device mail', () => {
     await signIn(user, SAFARI_IPHONE, '127.0.5.1'); // new too, but the owner was told a moment ago
     expect(newDeviceMails(id)).toHaveLength(1);
 
-    await redis.del(`new-device-mail:${id}`); // the few minutes passed
+    await inProcess.redis.del(`new-device-mail:${id}`); // the few minutes passed
     await signIn(user, EDGE_WINDOWS, '127.0.6.1');
     await signIn(user, FIREFOX_WINDOWS, '127.0.0.8'); // known now
     expect(newDeviceMails(id).map((job) => job.device)).toEqual(['Firefox on Windows', 'Microsoft Edge on Windows']);
 
     // 90 days on, the registration's device is not known any more.
-    await redis.del(`new-device-mail:${id}`);
+    await inProcess.redis.del(`new-device-mail:${id}`);
     advanceClock(91 * DAY);
     await signIn(user, CHROME_MAC);
     expect(newDeviceMails(id).map((job) => job.device)).toEqual(['Firefox on Windows', 'Microsoft Edge on Windows', 'Chrome on macOS']);
@@ -516,9 +503,9 @@ describe('what the log holds', () => {
     secrets.push(token);
     expect((await client.post('/api/auth/password-reset/confirm', { token, newPassword: user.password })).status).toBe(204);
 
-    const text = (await db.query<{ row: string }>('SELECT t::text AS row FROM security_events t WHERE user_id = $1', [id])).rows.map(
-      (r) => r.row,
-    );
+    const text = (
+      await inProcess.db.query<{ row: string }>('SELECT t::text AS row FROM security_events t WHERE user_id = $1', [id])
+    ).rows.map((r) => r.row);
     expect(text.length).toBeGreaterThan(0);
     for (const piece of secrets) {
       expect(piece.length).toBeGreaterThanOrEqual(6);

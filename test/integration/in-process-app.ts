@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from '@jest/globals';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
+import pg from 'pg';
+import { connectRedis, type TestRedis } from '../../tools/client/redis.js';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
 import { parseConfig } from '../../src/config/config.schema.js';
@@ -53,16 +55,24 @@ export async function startInProcessApp(
 
 /**
  * A spec file's services and app, started before its first test and stopped after its last: the
- * usual setup of this tier in one call. The getters are for use inside tests.
+ * usual setup of this tier in one call. `db` and `redis` are plain connections to the same stores,
+ * for asserting what the app wrote. The getters are for use inside tests.
  */
 export function inProcessSuite(env: Record<string, string> = {}, controllers: (new (...args: never[]) => unknown)[] = []) {
   let services: Services | undefined;
   let inProcess: InProcessApp | undefined;
+  let db: pg.Client | undefined;
+  let redis: TestRedis | undefined;
   beforeAll(async () => {
     services = await startServices();
     inProcess = await startInProcessApp(services, env, controllers);
+    db = new pg.Client({ connectionString: services.databaseUrl });
+    await db.connect();
+    redis = await connectRedis(services.redisUrl);
   }, 60_000);
   afterAll(async () => {
+    await db?.end();
+    await redis?.close();
     await inProcess?.close();
     await services?.stop();
   });
@@ -75,6 +85,12 @@ export function inProcessSuite(env: Record<string, string> = {}, controllers: (n
     },
     get target() {
       return inProcess!.target;
+    },
+    get db() {
+      return db!;
+    },
+    get redis() {
+      return redis!;
     },
   };
 }

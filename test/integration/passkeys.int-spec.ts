@@ -1,11 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
-import pg from 'pg';
 import { PasskeyChallenges } from '../../src/passkeys/challenge.js';
 import type { PasskeyJson } from '../../src/passkeys/passkeys.service.js';
 import { sessionIdOfCookieValue } from '../../src/session/session-cookie.js';
 import { Client, signedInClient } from '../../tools/client/client.js';
-import { connectRedis, type TestRedis } from '../../tools/client/redis.js';
 import { enableTwoStep } from '../../tools/client/totp.js';
 import { advanceClock, gate } from '../support/held.js';
 import { type Algorithm, SoftAuthenticator, type Tamper } from '../support/soft-authenticator.js';
@@ -26,18 +24,7 @@ const INVALID_CREDENTIALS = { statusCode: 403, error: 'Forbidden', message: 'Inv
 const REAUTHENTICATION_REQUIRED = { statusCode: 403, error: 'Forbidden', message: 'Re-authentication required' };
 
 const inProcess = inProcessSuite();
-let db: pg.Client;
-let redis: TestRedis;
 
-beforeAll(async () => {
-  db = new pg.Client({ connectionString: inProcess.services.databaseUrl });
-  await db.connect();
-  redis = await connectRedis(inProcess.services.redisUrl);
-});
-afterAll(async () => {
-  await db?.end();
-  await redis?.close();
-});
 afterEach(() => {
   jest.useRealTimers();
   jest.restoreAllMocks();
@@ -83,7 +70,7 @@ async function passkeySignIn(authenticator: SoftAuthenticator, tamper: Tamper = 
 }
 
 async function storedPasskey(credentialId: string) {
-  const { rows } = await db.query<{ sign_count: string; backed_up: boolean; last_used_at: Date | null }>(
+  const { rows } = await inProcess.db.query<{ sign_count: string; backed_up: boolean; last_used_at: Date | null }>(
     'SELECT sign_count, backed_up, last_used_at FROM passkeys WHERE credential_id = $1',
     [Buffer.from(credentialId, 'base64url')],
   );
@@ -166,7 +153,7 @@ describe('registering a passkey', () => {
       response: new SoftAuthenticator(origin()).create(await registrationOptions(client), tamper),
     });
     expect([res.status, res.json()]).toEqual([400, INVALID_RESPONSE]);
-    expect((await db.query('SELECT 1 FROM passkeys WHERE user_id = $1', [id])).rows).toEqual([]);
+    expect((await inProcess.db.query('SELECT 1 FROM passkeys WHERE user_id = $1', [id])).rows).toEqual([]);
   });
 
   it('400 for a challenge that is not a registration challenge of this user, used, or older than five minutes', async () => {
@@ -333,17 +320,17 @@ describe('signing in with a passkey', () => {
   });
 
   it('100 signed-out option requests leave no key in Redis', async () => {
-    const before = await redis.dbSize();
+    const before = await inProcess.redis.dbSize();
     for (let i = 0; i < 100; i++) await signInOptions(new Client(inProcess.target));
-    expect(await redis.dbSize()).toBe(before);
+    expect(await inProcess.redis.dbSize()).toBe(before);
 
     // What writes is a response that checks out: one mark that spends its challenge, for at most five minutes.
     const { authenticator } = await passkeyUser();
-    const marked = new Set(await redis.keys('used-challenge:*'));
+    const marked = new Set(await inProcess.redis.keys('used-challenge:*'));
     expect((await passkeySignIn(authenticator)).res.status).toBe(200);
-    const fresh = (await redis.keys('used-challenge:*')).filter((key) => !marked.has(key));
+    const fresh = (await inProcess.redis.keys('used-challenge:*')).filter((key) => !marked.has(key));
     expect(fresh).toHaveLength(1);
-    const ttl = await redis.pTTL(fresh[0]);
+    const ttl = await inProcess.redis.pTTL(fresh[0]);
     expect(ttl > 0 && ttl <= 5 * MINUTE).toBe(true);
   });
 

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { sessionIdOfCookieValue } from '../../src/session/session-cookie.js';
 import { Client, signedInClient } from '../../tools/client/client.js';
-import { connectRedis, type TestRedis } from '../../tools/client/redis.js';
 import { inProcessSuite } from './in-process-app.js';
 
 /**
@@ -12,15 +11,8 @@ import { inProcessSuite } from './in-process-app.js';
 
 const MINUTE = 60_000;
 const REAUTHENTICATION_REQUIRED = { statusCode: 403, error: 'Forbidden', message: 'Re-authentication required' };
-let redis: TestRedis;
 
 const inProcess = inProcessSuite();
-beforeAll(async () => {
-  redis = await connectRedis(inProcess.services.redisUrl);
-});
-afterAll(async () => {
-  await redis?.close();
-});
 
 async function sessionKey(client: Client): Promise<string> {
   return `sess:${sessionIdOfCookieValue((await client.cookie('sid'))!.value)}`;
@@ -29,9 +21,9 @@ async function sessionKey(client: Client): Promise<string> {
 /** Moves the session's last proof of its user `minutes` into the past. */
 async function provenAgo(client: Client, minutes: number): Promise<void> {
   const key = await sessionKey(client);
-  const record = JSON.parse((await redis.get(key))!) as { p: number };
+  const record = JSON.parse((await inProcess.redis.get(key))!) as { p: number };
   record.p = Date.now() - minutes * MINUTE;
-  await redis.set(key, JSON.stringify(record), { KEEPTTL: true });
+  await inProcess.redis.set(key, JSON.stringify(record), { KEEPTTL: true });
 }
 
 describe('a session knows how it signed in', () => {
@@ -76,7 +68,7 @@ describe('sudo mode', () => {
     const res = await client.post('/api/auth/reauthenticate', { password: user.password });
     expect(res.status).toBe(204);
     expect(await sessionKey(client)).not.toBe(before);
-    expect(await redis.exists(before)).toBe(0);
+    expect(await inProcess.redis.exists(before)).toBe(0);
     const session = (await client.get('/api/session')).json<{ methods: string[]; sudoExpiresAt: string }>();
     expect(session.methods).toEqual(['password']);
     expect(Date.parse(session.sudoExpiresAt)).toBeGreaterThan(Date.now() + 14 * MINUTE);

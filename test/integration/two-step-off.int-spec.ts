@@ -7,28 +7,15 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import pg from 'pg';
+import { describe, expect, it, jest } from '@jest/globals';
 import { MailQueue } from '../../src/mail/mail-queue.js';
 import { runTwoStepOff, USAGE } from '../../src/two-step-off.command.js';
 import { Client, signedInClient } from '../../tools/client/client.js';
-import { connectRedis, type TestRedis } from '../../tools/client/redis.js';
 import { inProcessSuite } from './in-process-app.js';
 
 const SESSION_EXPIRED = { statusCode: 401, error: 'Unauthorized', message: 'Session expired' };
 
 const inProcess = inProcessSuite();
-let db: pg.Client;
-let redis: TestRedis;
-beforeAll(async () => {
-  db = new pg.Client({ connectionString: inProcess.services.databaseUrl });
-  await db.connect();
-  redis = await connectRedis(inProcess.services.redisUrl);
-});
-afterAll(async () => {
-  await db?.end();
-  await redis?.close();
-});
 
 /** The app's configuration, as the operator's shell (or the app's container) has it. */
 function appEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
@@ -60,11 +47,12 @@ async function enrolledUser() {
   const { client, user, json } = await signedInClient(inProcess.target);
   const other = new Client(inProcess.target);
   expect((await other.post('/api/auth/login', { email: user.email, password: user.password })).status).toBe(200);
-  await db.query(`INSERT INTO user_totp (user_id, secret_encrypted, last_step, enabled_at) VALUES ($1, 'v1.test.not-a-secret', 0, now())`, [
-    json.id,
-  ]);
+  await inProcess.db.query(
+    `INSERT INTO user_totp (user_id, secret_encrypted, last_step, enabled_at) VALUES ($1, 'v1.test.not-a-secret', 0, now())`,
+    [json.id],
+  );
   for (let i = 0; i < 10; i++) {
-    await db.query(`INSERT INTO recovery_codes (code_hash, user_id, created_at) VALUES ($1, $2, now())`, [
+    await inProcess.db.query(`INSERT INTO recovery_codes (code_hash, user_id, created_at) VALUES ($1, $2, now())`, [
       createHash('sha256').update(randomUUID()).digest(),
       json.id,
     ]);
@@ -74,13 +62,13 @@ async function enrolledUser() {
 
 async function secondFactorRows(userId: string): Promise<{ totp: number; codes: number }> {
   const count = async (table: string) =>
-    Number((await db.query(`SELECT count(*) FROM ${table} WHERE user_id = $1`, [userId])).rows[0].count);
+    Number((await inProcess.db.query(`SELECT count(*) FROM ${table} WHERE user_id = $1`, [userId])).rows[0].count);
   return { totp: await count('user_totp'), codes: await count('recovery_codes') };
 }
 
 /** The security notices queued for this user (registering queued a verification mail too). */
 async function noticesQueued(userId: string): Promise<unknown[]> {
-  const { rows } = await db.query<{ data: unknown }>(
+  const { rows } = await inProcess.db.query<{ data: unknown }>(
     `SELECT data FROM pgboss.job WHERE name = 'account-mail' AND data->>'kind' = 'security-notice' AND data->>'userId' = $1`,
     [userId],
   );
@@ -109,12 +97,12 @@ describe('two-step-off <email>', () => {
       const res = await client.get('/api/profile');
       expect([res.status, res.json()]).toEqual([401, SESSION_EXPIRED]);
     }
-    expect(await redis.exists(`user-sessions:${alice.id}`)).toBe(0);
+    expect(await inProcess.redis.exists(`user-sessions:${alice.id}`)).toBe(0);
     expect(await noticesQueued(alice.id)).toEqual([
       { kind: 'security-notice', userId: alice.id, change: 'totp-disabled', at: expect.any(String) },
     ]);
     // In her activity log, made by no address, device or session of hers (docs/activity.md).
-    const logged = await db.query(
+    const logged = await inProcess.db.query(
       `SELECT ip, device, session_handle, detail FROM security_events WHERE user_id = $1 AND type = 'totp-disabled'`,
       [alice.id],
     );
@@ -150,7 +138,7 @@ describe('two-step-off <email>', () => {
     const alice = await enrolledUser();
     // A Redis user that may connect but not prune a user's session index: the first step of ending sessions.
     const name = `no-prune-${randomUUID()}`;
-    await redis.sendCommand(['ACL', 'SETUSER', name, 'on', '>no-prune-password', '~*', '&*', '+@all', '-zremrangebyscore']);
+    await inProcess.redis.sendCommand(['ACL', 'SETUSER', name, 'on', '>no-prune-password', '~*', '&*', '+@all', '-zremrangebyscore']);
     try {
       const url = new URL(inProcess.services.redisUrl);
       [url.username, url.password] = [name, 'no-prune-password'];
@@ -164,7 +152,7 @@ describe('two-step-off <email>', () => {
       for (const client of alice.sessions) expect(await profileStatus(client)).toBe(200);
       expect(await noticesQueued(alice.id)).toEqual([]);
     } finally {
-      await redis.sendCommand(['ACL', 'DELUSER', name]);
+      await inProcess.redis.sendCommand(['ACL', 'DELUSER', name]);
     }
 
     expect((await twoStepOff([alice.email])).code).toBe(0);

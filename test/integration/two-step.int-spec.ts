@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { dataKeyId, parseDataKey } from '../../src/crypto/data-encryption.js';
 import { sessionIdOfCookieValue } from '../../src/session/session-cookie.js';
 import { TwoStepService } from '../../src/two-step/two-step.service.js';
@@ -24,19 +23,11 @@ const NO_SIGN_IN = { statusCode: 401, error: 'Unauthorized', message: 'No sign-i
 const REAUTHENTICATION_REQUIRED = { statusCode: 403, error: 'Forbidden', message: 'Re-authentication required' };
 
 const inProcess = inProcessSuite({ DATA_ENCRYPTION_KEY: KEY });
-let db: pg.Client;
 /** The app's clock: one second into a time step, `steps` steps after the test's first. */
 let firstStep: number;
 const atStep = (steps: number, plusMs = 0) => advanceClock(firstStep + steps * STEP_MS + 1_000 + plusMs - Date.now());
 const now = () => Date.now();
 
-beforeAll(async () => {
-  db = new pg.Client({ connectionString: inProcess.services.databaseUrl });
-  await db.connect();
-});
-afterAll(async () => {
-  await db?.end();
-});
 beforeEach(() => {
   jest.useRealTimers();
   firstStep = (Math.floor(Date.now() / STEP_MS) + 1) * STEP_MS;
@@ -222,10 +213,12 @@ describe('turning it on and off', () => {
     expect((await other.get('/api/profile')).status).toBe(401);
     expect((await client.get('/api/profile')).status).toBe(200);
 
-    const { rows } = await db.query<{ secret_encrypted: string }>('SELECT secret_encrypted FROM user_totp WHERE user_id = $1', [json.id]);
+    const { rows } = await inProcess.db.query<{ secret_encrypted: string }>('SELECT secret_encrypted FROM user_totp WHERE user_id = $1', [
+      json.id,
+    ]);
     expect(rows[0].secret_encrypted).toMatch(new RegExp(`^v1\\.${dataKeyId(parseDataKey(KEY)!)}\\.`));
     expect(rows[0].secret_encrypted).not.toContain(secret);
-    const codes = await db.query<{ code_hash: Buffer }>('SELECT code_hash FROM recovery_codes WHERE user_id = $1', [json.id]);
+    const codes = await inProcess.db.query<{ code_hash: Buffer }>('SELECT code_hash FROM recovery_codes WHERE user_id = $1', [json.id]);
     expect(codes.rows).toHaveLength(10);
 
     expect((await client.post('/api/profile/totp', {})).status).toBe(409);
@@ -235,7 +228,7 @@ describe('turning it on and off', () => {
     expect((await client.send('DELETE', '/api/profile/totp')).status).toBe(204);
     expect((await client.send('DELETE', '/api/profile/totp')).status).toBe(404);
     expect((await client.post('/api/profile/recovery-codes', {})).status).toBe(404);
-    expect((await db.query('SELECT 1 FROM recovery_codes WHERE user_id = $1', [json.id])).rows).toHaveLength(0);
+    expect((await inProcess.db.query('SELECT 1 FROM recovery_codes WHERE user_id = $1', [json.id])).rows).toHaveLength(0);
     expect((await new Client(inProcess.target).post('/api/auth/login', { email: user.email, password: user.password })).status).toBe(200);
   });
 
@@ -297,7 +290,9 @@ describe('DATA_ENCRYPTION_KEY rotation', () => {
         return (await client.post('/api/auth/login/totp', { code })).status;
       };
       expect(await signIn(rotated.target, codeAt(secret, now()))).toBe(200);
-      const { rows } = await db.query<{ secret_encrypted: string }>('SELECT secret_encrypted FROM user_totp WHERE user_id = $1', [id]);
+      const { rows } = await inProcess.db.query<{ secret_encrypted: string }>('SELECT secret_encrypted FROM user_totp WHERE user_id = $1', [
+        id,
+      ]);
       expect(rows[0].secret_encrypted.split('.')[1]).toBe(dataKeyId(parseDataKey(newKey)!));
       atStep(1);
       expect(await signIn(newOnly.target, codeAt(secret, now()))).toBe(200);
