@@ -24,7 +24,7 @@ describe('the activity page', () => {
     await visit(other, `${suite.baseUrl}/login`);
     await other.getByLabel('Email').fill(user.email);
     await other.getByLabel('Password').fill('not the password');
-    expect((await submit(other, () => other.getByRole('button', { name: 'Sign in' }).click())).status()).toBe(401);
+    expect((await submit(other, () => other.getByRole('button', { name: 'Sign in', exact: true }).click())).status()).toBe(401);
     await signIn(other, suite.baseUrl, user);
 
     await visit(page, `${suite.baseUrl}/sessions`);
