@@ -19,7 +19,7 @@ export const USAGE = `Usage: two-step-off <email>
 Turns two-step sign-in off for the user with this email, for someone who lost both the
 authenticator and the recovery codes: removes the authenticator and the recovery codes, ends
 every session of the user, and mails the owner a notice. It reads the app's configuration from
-the environment, as the app does (README, Operator: turn two-step sign-in off).
+the environment, as the app does (docs/operations.md, Turning a user's two-step sign-in off).
 
 Exit code: 0 done, or two-step sign-in was not on; 1 no user has that email, or a failure (then
 two-step sign-in is still on: run it again); 2 a usage error.`;

@@ -232,7 +232,7 @@ export function activityRows(entries: ActivityEntry[], now = Date.now()): Activi
     failure: entry.type === 'sign-in-failed' || entry.type === 'second-factor-failed',
     at: entry.at.toISOString(),
     when: relativeTime(entry.at.getTime() - now),
-    // "An operator, 2 days ago: turned two-step sign-in off" (README, Operator: turn two-step sign-in off).
+    // "An operator, 2 days ago: turned two-step sign-in off" (docs/operations.md, Turning a user's two-step sign-in off).
     where: entry.detail?.by === 'operator' ? 'An operator' : `${entry.device ?? UNKNOWN_DEVICE}, ${entry.ip ?? 'unknown address'}`,
     what: activityText(entry),
   }));

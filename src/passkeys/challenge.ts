@@ -12,7 +12,7 @@ import { REDIS_CLIENT, REDIS_SENTINEL } from '../redis/redis.module.js';
  *
  * The usual way keeps each challenge on the server (in the session) until its response comes back.
  * For a signed-out visitor that is a Redis write per options request: anyone could fill Redis
- * with them, and showing the login page would no longer write nothing (README, Sessions). So the
+ * with them, and showing the login page would no longer write nothing (docs/sessions.md, Signed-out visitors). So the
  * challenge carries its own proof instead: it *is* a token signed by the app,
  *
  *   version (1) | ceremony (1) | expires at, epoch ms (8) | nonce (16 random bytes) | HMAC-SHA256 (32)

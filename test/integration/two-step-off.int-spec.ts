@@ -1,6 +1,6 @@
 /**
- * The operator's command that turns two-step sign-in off (README, Operator: turn two-step sign-in
- * off), on real Postgres and Redis, next to the app whose sessions it ends. A user is enrolled by
+ * The operator's command that turns two-step sign-in off (docs/operations.md, Turning a user's
+ * two-step sign-in off), on real Postgres and Redis, next to the app whose sessions it ends. A user is enrolled by
  * writing the rows directly: the command only deletes them, whatever the secret column holds.
  */
 import { spawn } from 'node:child_process';
